@@ -1,0 +1,379 @@
+//! The axum application: shared state, router, middleware order, graceful
+//! shutdown. `serve`, `demo` and the tests all build the app through
+//! [`build`], so tests exercise exactly what runs in production.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::GraphQLRequest;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::DatabaseConnection;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::dev_issuer::DevIssuer;
+use crate::auth::{AgencyVerifier, AuthError, Authenticator, TokenValidator};
+use crate::cache::Cache;
+use crate::config::{Config, LimitsConfig};
+use crate::crypto::PiiKeys;
+use crate::error::ErrorCode;
+use crate::schema::{self, GatewaySchema, RequestContext};
+use crate::sources::db::agency::sync_agencies;
+
+/// Everything a request may need, shared by all requests.
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub cache: Arc<dyn Cache>,
+    pub auth: Authenticator,
+    pub pii: PiiKeys,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Arc<Services>,
+    pub schema: GatewaySchema,
+    pub dev_issuer: Option<Arc<DevIssuer>>,
+    pub graphiql: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("crypto: {0}")]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error("agencies.{agency}: {message}")]
+    Agency { agency: String, message: String },
+}
+
+/// Where the verification keys of each agency come from.
+pub enum KeySource {
+    /// The demo's development issuer (also used by tests).
+    Dev(Arc<DevIssuer>),
+    /// Each agency's configured JWKS URL.
+    Jwks,
+}
+
+/// Builds the shared state from config and ready connections.
+pub async fn build_state(
+    config: &Config,
+    db: DatabaseConnection,
+    cache: Arc<dyn Cache>,
+    keys: KeySource,
+) -> Result<AppState, BuildError> {
+    let (enc, lookup) = config.crypto.secrets()?;
+    let pii = PiiKeys::from_encoded(&enc, &lookup)?;
+    let agencies = sync_agencies(&db, &config.agencies).await?;
+    let verifiers = verifiers(config, &keys).await?;
+    let auth = Authenticator::new(TokenValidator::new(verifiers), agencies, db.clone());
+    let services = Arc::new(Services {
+        db,
+        cache,
+        auth,
+        pii,
+        limits: config.limits.clone(),
+    });
+    let dev_issuer = match keys {
+        KeySource::Dev(issuer) => Some(issuer),
+        KeySource::Jwks => None,
+    };
+    Ok(AppState {
+        schema: schema::build(services.clone()),
+        services,
+        dev_issuer,
+        graphiql: config.server.graphiql,
+    })
+}
+
+async fn verifiers(config: &Config, keys: &KeySource) -> Result<Vec<AgencyVerifier>, BuildError> {
+    let mut out = Vec::new();
+    for (code, agency) in &config.agencies {
+        let err = |message: String| BuildError::Agency {
+            agency: code.clone(),
+            message,
+        };
+        let jwks = match keys {
+            KeySource::Dev(issuer) => issuer.jwks(code).map_err(|e| err(e.to_string()))?,
+            KeySource::Jwks => {
+                let url = agency.jwks_url.as_ref().ok_or_else(|| {
+                    err("jwks_url: required to verify this agency's tokens".into())
+                })?;
+                fetch_jwks(url)
+                    .await
+                    .map_err(|e| err(format!("jwks_url: {e}")))?
+            }
+        };
+        let algorithms = agency
+            .algorithms
+            .iter()
+            .filter_map(|a| crate::auth::validator::parse_algorithm(a))
+            .collect();
+        out.push(
+            AgencyVerifier::new(
+                code.clone(),
+                agency.issuer.clone(),
+                agency.audience.clone(),
+                algorithms,
+                agency.leeway_secs,
+                &jwks,
+            )
+            .map_err(err)?,
+        );
+    }
+    Ok(out)
+}
+
+async fn fetch_jwks(url: &str) -> Result<jsonwebtoken::jwk::JwkSet, String> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())?;
+    client
+        .get(url)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The router with its middleware, in the order DESIGN.md gives.
+pub fn router(state: AppState, config: &Config) -> Router {
+    let mut app = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz));
+    if state.dev_issuer.is_some() {
+        app = app
+            .route(
+                "/dev-issuer/{agency}/.well-known/openid-configuration",
+                get(dev_discovery),
+            )
+            .route("/dev-issuer/{agency}/jwks.json", get(dev_jwks));
+    }
+    app.with_state(state)
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.server.request_timeout_secs),
+        ))
+        .layer(RequestBodyLimitLayer::new(config.server.body_limit_bytes))
+        .layer(
+            // Span per request with method and path only: the query string may
+            // carry GraphQL variables, and those may be personal data.
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let request_id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let db = state.services.db.ping().await;
+    let cache = state.services.cache.ping().await;
+    let body = serde_json::json!({
+        "database": if db.is_ok() { "ok" } else { "unreachable" },
+        "cache": if cache.is_ok() { "ok" } else { "unreachable" },
+        "cache_backend": state.services.cache.backend(),
+    });
+    let status = if db.is_ok() && cache.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn dev_discovery(State(state): State<AppState>, Path(agency): Path<String>) -> Response {
+    match state.dev_issuer.as_ref().map(|i| i.discovery(&agency)) {
+        Some(Ok(doc)) => Json(doc).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn dev_jwks(State(state): State<AppState>, Path(agency): Path<String>) -> Response {
+    match state.dev_issuer.as_ref().map(|i| i.jwks(&agency)) {
+        Some(Ok(jwks)) => Json(jwks).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html && state.graphiql {
+        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+    }
+    execute(state, headers, request, Method::GET).await
+}
+
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
+) -> Response {
+    execute(state, headers, request, Method::POST).await
+}
+
+async fn execute(
+    state: AppState,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
+    method: Method,
+) -> Response {
+    let request = match request {
+        Ok(r) => r.into_inner(),
+        Err(rejection) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &format!("request: {}", rejection.0),
+            )
+        }
+    };
+    let principal = match state.services.auth.authenticate(&headers).await {
+        Ok(p) => p,
+        Err(e) => return unauthorized(&e),
+    };
+    if method == Method::GET && is_mutation(&request) {
+        return error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadUserInput,
+            "mutations must be sent with POST",
+        );
+    }
+    let ctx = RequestContext::new(principal, state.services.clone());
+    let mut response = state.schema.execute(request.data(ctx)).await;
+    crate::error::classify(&mut response);
+    let status = if response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+    {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    graphql_json(status, &response)
+}
+
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::OperationType;
+    match async_graphql::parser::parse_query(&request.query) {
+        Ok(doc) => doc.operations.iter().any(|(name, op)| {
+            let selected = match (&request.operation_name, name) {
+                (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
+                _ => true,
+            };
+            selected && op.node.ty == OperationType::Mutation
+        }),
+        Err(_) => false,
+    }
+}
+
+fn graphql_json(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/graphql-response+json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    graphql_json(
+        status,
+        &serde_json::json!({
+            "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
+        }),
+    )
+}
+
+/// HTTP 401 with an RFC 6750 challenge; the message says what was wrong
+/// without echoing the token.
+fn unauthorized(e: &AuthError) -> Response {
+    let description = e.to_string().replace('"', "'");
+    let mut response = error_response(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthenticated,
+        &description,
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "Bearer realm=\"samverkan\", error=\"invalid_token\", error_description=\"{description}\""
+    )) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// Resolves on SIGTERM or Ctrl-C; in-flight requests then get to finish.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+/// Serves until a shutdown signal, then waits for in-flight requests.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+/// Agency code -> (row id, kind); used by the authenticator.
+pub type AgencyIds = HashMap<String, (uuid::Uuid, entities::enums::AgencyKind)>;

@@ -1,0 +1,125 @@
+//! Authentication: bearer token -> which agency issued it -> validate ->
+//! [`Principal`]. No token means an anonymous caller (public fields only).
+
+pub mod claims;
+pub mod dev_issuer;
+pub mod principal;
+pub mod validator;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use entities::enums::AgencyKind;
+use http::HeaderMap;
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+pub use principal::{Principal, Role};
+pub use validator::{AgencyVerifier, AuthError, TokenValidator};
+
+use crate::sources::db::staff::{upsert_staff, StaffClaims};
+
+/// What the gateway remembers of a staff member it has already seen, so a
+/// steady caller costs no database write per request.
+#[derive(Clone)]
+struct SeenStaff {
+    staff_id: Uuid,
+    roles: Vec<String>,
+    unit: Option<String>,
+}
+
+pub struct Authenticator {
+    validator: TokenValidator,
+    /// Agency code -> (row id, kind), loaded at start from the `agency` table.
+    agencies: HashMap<String, (Uuid, AgencyKind)>,
+    db: DatabaseConnection,
+    seen: Mutex<HashMap<(String, String), SeenStaff>>,
+}
+
+impl Authenticator {
+    pub fn new(
+        validator: TokenValidator,
+        agencies: HashMap<String, (Uuid, AgencyKind)>,
+        db: DatabaseConnection,
+    ) -> Self {
+        Self {
+            validator,
+            agencies,
+            db,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Ok(None)` when the request carries no credentials.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Principal>, AuthError> {
+        let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let value = value
+            .to_str()
+            .map_err(|_| AuthError::Malformed("authorization header"))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or(AuthError::Malformed("expected a Bearer token"))?
+            .trim();
+        let (agency, claims) = self.validator.validate(token)?;
+        let (agency_id, agency_kind) =
+            *self.agencies.get(&agency).ok_or(AuthError::UnknownAgency)?;
+        let roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
+        let staff_id = self.staff_id(&agency, agency_id, &claims).await?;
+        Ok(Some(Principal {
+            agency,
+            agency_id,
+            agency_kind,
+            subject: claims.sub,
+            roles,
+            unit: claims.unit,
+            scopes: claims
+                .scope
+                .map(|s| s.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default(),
+            staff_id,
+        }))
+    }
+
+    /// The staff row for (agency, subject), created or updated from the
+    /// claims on first sight or when roles or unit change.
+    async fn staff_id(
+        &self,
+        agency: &str,
+        agency_id: Uuid,
+        claims: &claims::Claims,
+    ) -> Result<Uuid, AuthError> {
+        let key = (agency.to_string(), claims.sub.clone());
+        if let Some(seen) = self.seen.lock().expect("staff cache poisoned").get(&key) {
+            if seen.roles == claims.roles && seen.unit == claims.unit {
+                return Ok(seen.staff_id);
+            }
+        }
+        let staff_id = upsert_staff(
+            &self.db,
+            StaffClaims {
+                agency_id,
+                subject: &claims.sub,
+                display_name: claims.name.as_deref(),
+                roles: &claims.roles,
+                unit: claims.unit.as_deref(),
+            },
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not record staff member");
+            AuthError::UnknownAgency
+        })?;
+        self.seen.lock().expect("staff cache poisoned").insert(
+            key,
+            SeenStaff {
+                staff_id,
+                roles: claims.roles.clone(),
+                unit: claims.unit.clone(),
+            },
+        );
+        Ok(staff_id)
+    }
+}

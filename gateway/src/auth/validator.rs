@@ -1,0 +1,174 @@
+//! Token validation: the token's issuer selects the agency; the signature is
+//! checked against that agency's keys only; iss, aud, exp and nbf are checked
+//! with the agency's leeway; the `agency` claim, if present, must agree.
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+use super::claims::Claims;
+
+/// Largest token accepted; anything bigger is refused before decoding.
+const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// Why a token was refused. The message is safe to return: it never echoes the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("the token is malformed: {0}")]
+    Malformed(&'static str),
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token is for another audience")]
+    WrongAudience,
+    #[error("the token's issuer is not a configured agency")]
+    UnknownIssuer,
+    #[error("the token's signature does not verify")]
+    BadSignature,
+    #[error("the token's signing key is unknown to its agency")]
+    UnknownKey,
+    #[error("the token's algorithm is not allowed for its agency")]
+    AlgorithmNotAllowed,
+    #[error("the token's agency claim does not match its issuer")]
+    AgencyMismatch,
+    #[error("the caller's agency is not known to the gateway")]
+    UnknownAgency,
+}
+
+/// One agency's verification settings and keys.
+pub struct AgencyVerifier {
+    pub agency: String,
+    pub issuer: String,
+    pub audience: Vec<String>,
+    pub algorithms: Vec<Algorithm>,
+    pub leeway_secs: u64,
+    keys: HashMap<String, DecodingKey>,
+    /// Used when a token has no `kid` and the agency has exactly one key.
+    only_key: Option<DecodingKey>,
+}
+
+impl AgencyVerifier {
+    pub fn new(
+        agency: impl Into<String>,
+        issuer: impl Into<String>,
+        audience: Vec<String>,
+        algorithms: Vec<Algorithm>,
+        leeway_secs: u64,
+        jwks: &JwkSet,
+    ) -> Result<Self, String> {
+        let mut keys = HashMap::new();
+        let mut all = Vec::new();
+        for jwk in &jwks.keys {
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable JWK: {e}"))?;
+            if let Some(kid) = &jwk.common.key_id {
+                keys.insert(kid.clone(), key.clone());
+            }
+            all.push(key);
+        }
+        let only_key = if all.len() == 1 { all.pop() } else { None };
+        Ok(Self {
+            agency: agency.into(),
+            issuer: issuer.into(),
+            audience,
+            algorithms,
+            leeway_secs,
+            keys,
+            only_key,
+        })
+    }
+}
+
+/// Parses `RS256`, `PS256`, `ES256`, `EdDSA`; nothing else (never `none` or HMAC).
+pub fn parse_algorithm(name: &str) -> Option<Algorithm> {
+    match name {
+        "RS256" => Some(Algorithm::RS256),
+        "PS256" => Some(Algorithm::PS256),
+        "ES256" => Some(Algorithm::ES256),
+        "EdDSA" => Some(Algorithm::EdDSA),
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+pub struct TokenValidator {
+    by_issuer: HashMap<String, AgencyVerifier>,
+}
+
+#[derive(serde::Deserialize)]
+struct IssuerOnly {
+    iss: Option<String>,
+}
+
+impl TokenValidator {
+    pub fn new(verifiers: Vec<AgencyVerifier>) -> Self {
+        Self {
+            by_issuer: verifiers
+                .into_iter()
+                .map(|v| (v.issuer.clone(), v))
+                .collect(),
+        }
+    }
+
+    /// Validates a bearer token; returns the agency code and the claims.
+    pub fn validate(&self, token: &str) -> Result<(String, Claims), AuthError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::Malformed("too large"));
+        }
+        let mut parts = token.split('.');
+        let (Some(_), Some(payload), Some(_), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(AuthError::Malformed("not a JWS in compact form"));
+        };
+        // `alg: none` and unknown algorithms fail here: they are not in the enum.
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed("bad header"))?;
+        // Only the issuer is read before the signature is checked, to pick the agency's keys.
+        let raw = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| AuthError::Malformed("bad payload encoding"))?;
+        let iss = serde_json::from_slice::<IssuerOnly>(&raw)
+            .map_err(|_| AuthError::Malformed("bad payload"))?
+            .iss
+            .ok_or(AuthError::Malformed("no issuer"))?;
+        let verifier = self.by_issuer.get(&iss).ok_or(AuthError::UnknownIssuer)?;
+        if !verifier.algorithms.contains(&header.alg) {
+            return Err(AuthError::AlgorithmNotAllowed);
+        }
+        let key = match &header.kid {
+            Some(kid) => verifier.keys.get(kid),
+            None => verifier.only_key.as_ref(),
+        }
+        .ok_or(AuthError::UnknownKey)?;
+
+        let mut validation = Validation::new(header.alg);
+        validation.algorithms = vec![header.alg];
+        validation.set_issuer(&[&verifier.issuer]);
+        validation.set_audience(&verifier.audience);
+        validation.leeway = verifier.leeway_secs;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e
+            .kind()
+        {
+            ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+            ErrorKind::InvalidAudience => AuthError::WrongAudience,
+            ErrorKind::InvalidIssuer => AuthError::UnknownIssuer,
+            ErrorKind::InvalidSignature => AuthError::BadSignature,
+            ErrorKind::InvalidAlgorithm => AuthError::AlgorithmNotAllowed,
+            _ => AuthError::Malformed("claims"),
+        })?;
+        if let Some(agency) = &data.claims.agency {
+            if agency != &verifier.agency {
+                return Err(AuthError::AgencyMismatch);
+            }
+        }
+        Ok((verifier.agency.clone(), data.claims))
+    }
+}

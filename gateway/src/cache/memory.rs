@@ -1,0 +1,43 @@
+//! In-process cache for the demo and for tests without Redis.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::{Cache, CacheError};
+
+#[derive(Default)]
+pub struct MemoryCache {
+    entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+}
+
+#[async_trait::async_trait]
+impl Cache for MemoryCache {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        let mut entries = self.entries.lock().expect("cache lock poisoned");
+        match entries.get(key) {
+            Some((value, expires)) if *expires > Instant::now() => Ok(Some(value.clone())),
+            Some(_) => {
+                entries.remove(key);
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
+        self.entries
+            .lock()
+            .expect("cache lock poisoned")
+            .insert(key.to_string(), (value.to_vec(), Instant::now() + ttl));
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), CacheError> {
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+}

@@ -1,0 +1,492 @@
+//! Typed configuration: defaults <- TOML file <- `GATEWAY_`-prefixed
+//! environment (`__` nests: `GATEWAY_DATABASE__URL`). Every read of the
+//! environment for configuration happens here. Validated before anything
+//! starts; messages name the key.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("config: {key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub cache: CacheConfig,
+    pub crypto: CryptoConfig,
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// The agencies whose people may sign in, keyed by agency code (`lund`, `af`, ...).
+    #[serde(default)]
+    pub agencies: BTreeMap<String, AgencyConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Serve GraphiQL on `GET /graphql` to browsers.
+    pub graphiql: bool,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests get to finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            graphiql: false,
+            request_timeout_secs: 30,
+            body_limit_bytes: 2 * 1024 * 1024,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://...` or `sqlite://PATH?mode=rwc`.
+    pub url: String,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// Run migrations when `serve` starts (otherwise `gateway migrate` does it).
+    #[serde(default)]
+    pub migrate_on_start: bool,
+    /// PostgreSQL schema to use (search_path); tests use one per test.
+    #[serde(default)]
+    pub schema: Option<String>,
+}
+
+fn default_max_connections() -> u32 {
+    10
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheBackend {
+    /// In-process; for the demo and single-replica tests.
+    #[default]
+    Memory,
+    Redis,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    pub backend: CacheBackend,
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key (several deployments or tests can share one Redis).
+    pub key_prefix: String,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            backend: CacheBackend::Memory,
+            redis_url: None,
+            key_prefix: "samverkan:".into(),
+        }
+    }
+}
+
+/// Keys for personal data. Secrets: give them through the environment
+/// (`GATEWAY_CRYPTO__PERSONNUMMER_KEY`) or a file (`personnummer_key_file`),
+/// never in a checked-in file. 32 bytes each, hex or base64.
+#[derive(Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CryptoConfig {
+    pub personnummer_key: Option<String>,
+    pub personnummer_key_file: Option<PathBuf>,
+    pub lookup_key: Option<String>,
+    pub lookup_key_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for CryptoConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CryptoConfig")
+            .field(
+                "personnummer_key",
+                &self.personnummer_key.as_ref().map(|_| "<secret>"),
+            )
+            .field("personnummer_key_file", &self.personnummer_key_file)
+            .field("lookup_key", &self.lookup_key.as_ref().map(|_| "<secret>"))
+            .field("lookup_key_file", &self.lookup_key_file)
+            .finish()
+    }
+}
+
+impl CryptoConfig {
+    /// Resolves both secrets (inline value or file), naming the key on failure.
+    pub fn secrets(&self) -> Result<(String, String), ConfigError> {
+        let enc = read_secret(
+            "crypto.personnummer_key",
+            &self.personnummer_key,
+            &self.personnummer_key_file,
+        )?;
+        let lookup = read_secret("crypto.lookup_key", &self.lookup_key, &self.lookup_key_file)?;
+        Ok((enc, lookup))
+    }
+}
+
+fn read_secret(
+    key: &str,
+    inline: &Option<String>,
+    file: &Option<PathBuf>,
+) -> Result<String, ConfigError> {
+    match (inline, file) {
+        (Some(_), Some(_)) => Err(invalid(key, "give either the value or the _file, not both")),
+        (Some(v), None) => Ok(v.trim().to_string()),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map(|s| s.trim().to_string())
+            .map_err(|e| {
+                invalid(
+                    format!("{key}_file"),
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            }),
+        (None, None) => Err(invalid(
+            key,
+            "missing; set it in the environment (GATEWAY_CRYPTO__...) or point to a file",
+        )),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    pub log_format: LogFormat,
+    /// An `EnvFilter` directive; `RUST_LOG` wins when set.
+    pub log_level: String,
+    /// OTLP (gRPC) endpoint for traces, e.g. `http://127.0.0.1:4317`; none = no export.
+    pub otlp_endpoint: Option<String>,
+    pub service_name: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            log_format: LogFormat::Json,
+            log_level: "info".into(),
+            otlp_endpoint: None,
+            service_name: "samverkan-gateway".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Page size when `first` is not given.
+    pub default_page_size: u32,
+    /// Largest `first` accepted; larger is refused with BAD_USER_INPUT (not clamped).
+    pub max_page_size: u32,
+    /// Most rows in one bulk upsert.
+    pub max_bulk_rows: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            default_page_size: 20,
+            max_page_size: 100,
+            max_bulk_rows: 1000,
+        }
+    }
+}
+
+/// The kind of a partner agency; decides which records it owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgencyKindConfig {
+    Municipality,
+    EmploymentService,
+    SocialInsurance,
+    Region,
+    CoordinationAssociation,
+    Oversight,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyConfig {
+    pub name: String,
+    pub kind: AgencyKindConfig,
+    /// The `iss` of this agency's tokens; it binds a token to this agency.
+    pub issuer: String,
+    /// Where this agency's signing keys are published.
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    /// Accepted `aud` values.
+    pub audience: Vec<String>,
+    #[serde(default = "default_algorithms")]
+    pub algorithms: Vec<String>,
+    #[serde(default = "default_leeway")]
+    pub leeway_secs: u64,
+}
+
+fn default_algorithms() -> Vec<String> {
+    vec!["RS256".into(), "ES256".into(), "EdDSA".into()]
+}
+
+fn default_leeway() -> u64 {
+    30
+}
+
+const ALLOWED_ALGORITHMS: &[&str] = &["RS256", "PS256", "ES256", "EdDSA"];
+
+impl Config {
+    /// defaults <- file (if given) <- `GATEWAY_*` environment; then validated.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(ServerDefaults::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(invalid(
+                    "--config",
+                    format!("{} does not exist", file.display()),
+                ));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        Self::from_figment(figment.merge(Env::prefixed("GATEWAY_").split("__")))
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: shapes of URLs, ranges, secrets.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.database.url;
+        if !(url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || url.starts_with("sqlite:"))
+        {
+            return Err(invalid(
+                "database.url",
+                "must start with postgres:// or sqlite:",
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if let Some(schema) = &self.database.schema {
+            if schema.is_empty()
+                || !schema
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(invalid("database.schema", "letters, digits and _ only"));
+            }
+        }
+        if self.cache.backend == CacheBackend::Redis {
+            match &self.cache.redis_url {
+                Some(u) if u.starts_with("redis://") || u.starts_with("rediss://") => {}
+                Some(_) => {
+                    return Err(invalid(
+                        "cache.redis_url",
+                        "must start with redis:// or rediss://",
+                    ))
+                }
+                None => {
+                    return Err(invalid(
+                        "cache.redis_url",
+                        "required when cache.backend = \"redis\"",
+                    ))
+                }
+            }
+        }
+        let limits = &self.limits;
+        if limits.default_page_size == 0 || limits.default_page_size > limits.max_page_size {
+            return Err(invalid(
+                "limits.default_page_size",
+                "must be between 1 and limits.max_page_size",
+            ));
+        }
+        if !(1..=10_000).contains(&limits.max_bulk_rows) {
+            return Err(invalid(
+                "limits.max_bulk_rows",
+                "must be between 1 and 10000",
+            ));
+        }
+        if self.server.request_timeout_secs == 0 {
+            return Err(invalid("server.request_timeout_secs", "must be at least 1"));
+        }
+        for (code, agency) in &self.agencies {
+            let key = |k: &str| format!("agencies.{code}.{k}");
+            if code.is_empty()
+                || !code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(invalid(
+                    format!("agencies.{code}"),
+                    "agency codes are lowercase letters, digits and _",
+                ));
+            }
+            if agency.issuer.is_empty() {
+                return Err(invalid(key("issuer"), "must not be empty"));
+            }
+            if agency.audience.is_empty() {
+                return Err(invalid(
+                    key("audience"),
+                    "at least one audience is required",
+                ));
+            }
+            if agency.algorithms.is_empty() {
+                return Err(invalid(
+                    key("algorithms"),
+                    "at least one algorithm is required",
+                ));
+            }
+            for alg in &agency.algorithms {
+                if !ALLOWED_ALGORITHMS.contains(&alg.as_str()) {
+                    return Err(invalid(
+                        key("algorithms"),
+                        format!(
+                            "{alg} is not allowed (allowed: {})",
+                            ALLOWED_ALGORITHMS.join(", ")
+                        ),
+                    ));
+                }
+            }
+            if let Some(jwks) = &agency.jwks_url {
+                if !(jwks.starts_with("https://")
+                    || jwks.starts_with("http://127.0.0.1")
+                    || jwks.starts_with("http://localhost"))
+                {
+                    return Err(invalid(
+                        key("jwks_url"),
+                        "must be https (plain http only on loopback)",
+                    ));
+                }
+            }
+        }
+        let issuers: std::collections::BTreeSet<_> =
+            self.agencies.values().map(|a| &a.issuer).collect();
+        if issuers.len() != self.agencies.len() {
+            return Err(invalid(
+                "agencies",
+                "two agencies share an issuer; the issuer must bind exactly one agency",
+            ));
+        }
+        self.crypto.secrets().map(|_| ())
+    }
+}
+
+/// The defaults figment starts from (the sections that have defaults).
+#[derive(Serialize, Default)]
+struct ServerDefaults {
+    server: ServerConfig,
+    cache: CacheConfig,
+    telemetry: TelemetryConfig,
+    limits: LimitsConfig,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Figment {
+        Figment::from(Serialized::defaults(ServerDefaults::default())).merge(Toml::string(
+            r#"
+            [database]
+            url = "sqlite://x.db?mode=rwc"
+            [crypto]
+            personnummer_key = "0000000000000000000000000000000000000000000000000000000000000001"
+            lookup_key = "0000000000000000000000000000000000000000000000000000000000000002"
+            "#,
+        ))
+    }
+
+    #[test]
+    fn minimal_config_loads_with_defaults() {
+        let c = Config::from_figment(base()).expect("valid");
+        assert_eq!(c.limits.max_page_size, 100);
+        assert_eq!(c.server.listen.port(), 8080);
+    }
+
+    #[test]
+    fn unknown_key_is_refused_and_named() {
+        let err = Config::from_figment(base().merge(Toml::string("[server]\nlisen = \"x\"")))
+            .expect_err("unknown key");
+        assert!(err.to_string().contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("[database]\nurl = \"mysql://x\"", "database.url"),
+            ("[cache]\nbackend = \"redis\"", "cache.redis_url"),
+            ("[limits]\ndefault_page_size = 500", "limits.default_page_size"),
+            (
+                "[agencies.af]\nname='AF'\nkind='employment_service'\nissuer='https://af'\naudience=['gw']\nalgorithms=['HS256']",
+                "agencies.af.algorithms",
+            ),
+            (
+                "[agencies.af]\nname='AF'\nkind='employment_service'\nissuer='https://af'\naudience=['gw']\nalgorithms=['none']",
+                "agencies.af.algorithms",
+            ),
+        ];
+        for (toml, key) in cases {
+            let err = Config::from_figment(base().merge(Toml::string(toml))).expect_err(toml);
+            assert!(err.to_string().contains(key), "{toml}: {err}");
+        }
+    }
+
+    #[test]
+    fn missing_secret_is_named_and_not_echoed() {
+        let f = Figment::from(Serialized::defaults(ServerDefaults::default())).merge(Toml::string(
+            "[database]\nurl = \"sqlite://x.db\"\n[crypto]\npersonnummer_key = \"s3cr3t\"",
+        ));
+        let err = Config::from_figment(f).expect_err("no lookup key");
+        assert!(err.to_string().contains("crypto.lookup_key"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GATEWAY_LIMITS__MAX_PAGE_SIZE", "50");
+            let c = Config::from_figment(base().merge(Env::prefixed("GATEWAY_").split("__")))
+                .expect("valid");
+            assert_eq!(c.limits.max_page_size, 50);
+            Ok(())
+        });
+    }
+}

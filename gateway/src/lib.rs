@@ -1,0 +1,16 @@
+//! Samverkan gateway: one GraphQL schema over the shared cases of a
+//! municipality, Arbetsförmedlingen and Försäkringskassan.
+
+pub mod app;
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod personnummer;
+pub mod policy;
+pub mod schema;
+pub mod seed;
+pub mod sources;
+pub mod telemetry;

@@ -1,0 +1,494 @@
+//! Shared cases (samverkansärenden): the scoped list, one case with all it
+//! holds, and the case's own mutations.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::NaiveDate;
+use entities::{case_member, shared_case};
+use sea_orm::TransactionTrait;
+
+use super::context::{load_err, rc};
+use super::enums::{CaseOutcome, CaseStatus, TargetGroup};
+use super::input;
+use super::org::{agency_by_id, staff_by_id, Agency, Staff};
+use super::participant::Participant;
+use crate::error::ApiError;
+use crate::sources::db::cases::{self, CaseCursor, CaseFilter};
+use crate::sources::db::scope::CaseScope;
+
+pub struct Case(pub shared_case::Model);
+
+#[Object]
+impl Case {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// Send this back with an update; a stale version is refused with CONFLICT.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn status(&self) -> CaseStatus {
+        self.0.status.into()
+    }
+    async fn opened_on(&self) -> NaiveDate {
+        self.0.opened_on
+    }
+    /// When the assessment (kartläggning) was done.
+    async fn assessed_on(&self) -> Option<NaiveDate> {
+        self.0.assessed_on
+    }
+    async fn closed_on(&self) -> Option<NaiveDate> {
+        self.0.closed_on
+    }
+    async fn outcome(&self) -> Option<CaseOutcome> {
+        self.0.outcome.map(Into::into)
+    }
+    async fn participant(&self, ctx: &Context<'_>) -> Result<Participant> {
+        Ok(rc(ctx)
+            .loaders
+            .participant
+            .load_one(self.0.participant_id)
+            .await
+            .map_err(load_err)?
+            .map(Participant)
+            .ok_or(ApiError::NotFound("participant"))?)
+    }
+    async fn lead_agency(&self, ctx: &Context<'_>) -> Result<Agency> {
+        agency_by_id(ctx, self.0.lead_agency_id).await
+    }
+    /// The responsible coach (jobbcoach).
+    async fn coach(&self, ctx: &Context<'_>) -> Result<Option<Staff>> {
+        staff_by_id(ctx, self.0.coach_id).await
+    }
+    /// Agencies and staff taking part.
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<CaseMember>> {
+        let rows = rc(ctx)
+            .loaders
+            .case_members
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(CaseMember)
+            .collect())
+    }
+    /// The participant's consents.
+    async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<super::consent::Consent>> {
+        let rows = rc(ctx)
+            .loaders
+            .participant_consents
+            .load_one(self.0.participant_id)
+            .await
+            .map_err(load_err)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::consent::Consent)
+            .collect())
+    }
+    /// Genomförandeplaner with their goals.
+    async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<super::work::Plan>> {
+        let rows = rc(ctx)
+            .loaders
+            .case_plans
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::work::Plan)
+            .collect())
+    }
+    /// The participant's moves on the step ladder in this case, oldest first.
+    async fn ladder_steps(&self, ctx: &Context<'_>) -> Result<Vec<super::work::StepEntry>> {
+        let rows = rc(ctx)
+            .loaders
+            .case_steps
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::work::StepEntry)
+            .collect())
+    }
+    async fn interventions(&self, ctx: &Context<'_>) -> Result<Vec<super::work::Intervention>> {
+        let rows = rc(ctx)
+            .loaders
+            .case_interventions
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::work::Intervention)
+            .collect())
+    }
+    async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<super::placement::Placement>> {
+        let rows = rc(ctx)
+            .loaders
+            .case_placements
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::placement::Placement)
+            .collect())
+    }
+    /// Arbetsförmedlingen's records about the participant (consent permitting).
+    async fn employment_service_records(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::records::EmploymentServiceRecord>> {
+        super::records::af_records(ctx, self.0.participant_id).await
+    }
+    /// Försäkringskassan's records about the participant (consent permitting).
+    async fn social_insurance_records(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::records::SocialInsuranceRecord>> {
+        super::records::fk_records(ctx, self.0.participant_id).await
+    }
+    /// The participant's project enrolments (IRIS/USB, Kompetenstrappan, Insam...).
+    async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<super::project::Enrolment>> {
+        let rows = rc(ctx)
+            .loaders
+            .participant_enrolments
+            .load_one(self.0.participant_id)
+            .await
+            .map_err(load_err)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::project::Enrolment)
+            .collect())
+    }
+    async fn follow_ups(&self, ctx: &Context<'_>) -> Result<Vec<super::work::FollowUp>> {
+        let rows = rc(ctx)
+            .loaders
+            .case_follow_ups
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::work::FollowUp)
+            .collect())
+    }
+}
+
+pub struct CaseMember(pub case_member::Model);
+
+#[Object]
+impl CaseMember {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn role(&self) -> &str {
+        &self.0.role
+    }
+    async fn joined_on(&self) -> NaiveDate {
+        self.0.joined_on
+    }
+    async fn left_on(&self) -> Option<NaiveDate> {
+        self.0.left_on
+    }
+    async fn agency(&self, ctx: &Context<'_>) -> Result<Agency> {
+        agency_by_id(ctx, self.0.agency_id).await
+    }
+    async fn staff(&self, ctx: &Context<'_>) -> Result<Option<Staff>> {
+        staff_by_id(ctx, self.0.staff_id).await
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct CaseFilterInput {
+    pub status: Option<Vec<CaseStatus>>,
+    pub coach_id: Option<ID>,
+    /// Agency code taking part in the case (`af`, `fk`, ...).
+    pub agency: Option<String>,
+    pub target_group: Option<TargetGroup>,
+    /// Opened on or after this date.
+    pub opened_from: Option<NaiveDate>,
+    /// Opened on or before this date.
+    pub opened_to: Option<NaiveDate>,
+}
+
+#[derive(SimpleObject)]
+pub struct PageInfoExtra {
+    /// Cases matching the filter within your scope.
+    pub total_count: u64,
+}
+
+pub type CaseConnection = Connection<String, Case, PageInfoExtra>;
+
+/// A page of cases in `scope`, newest first.
+pub async fn case_page(
+    ctx: &Context<'_>,
+    scope: &CaseScope,
+    filter: Option<CaseFilterInput>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<CaseConnection> {
+    let rc = rc(ctx);
+    let first = input::page_size(&rc.services.limits, first)?;
+    let after = after
+        .as_deref()
+        .map(input::decode_cursor)
+        .transpose()?
+        .map(|(opened_on, id)| CaseCursor { opened_on, id });
+    let f = filter.unwrap_or_default();
+    let agency_id = match &f.agency {
+        Some(code) => Some(
+            crate::sources::db::agency::by_code(rc.db(), code)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or_else(|| ApiError::bad_input("filter.agency", "unknown agency code"))?
+                .id,
+        ),
+        None => None,
+    };
+    if let (Some(a), Some(b)) = (f.opened_from, f.opened_to) {
+        if a > b {
+            return Err(
+                ApiError::bad_input("filter.openedTo", "is before filter.openedFrom").into(),
+            );
+        }
+    }
+    let filter = CaseFilter {
+        statuses: f
+            .status
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        coach_id: f
+            .coach_id
+            .as_ref()
+            .map(|c| input::id("filter.coachId", c))
+            .transpose()?,
+        agency_id,
+        target_group: f.target_group.map(Into::into),
+        opened_from: f.opened_from,
+        opened_to: f.opened_to,
+    };
+    let page = cases::list(rc.db(), scope, &filter, after, first).await?;
+    let mut conn = Connection::with_additional_fields(
+        after.is_some(),
+        page.has_next,
+        PageInfoExtra {
+            total_count: page.total,
+        },
+    );
+    conn.edges.extend(
+        page.rows
+            .into_iter()
+            .map(|c| Edge::new(input::encode_cursor(c.opened_on, c.id), Case(c))),
+    );
+    Ok(conn)
+}
+
+#[derive(Default)]
+pub struct CaseQuery;
+
+#[Object]
+impl CaseQuery {
+    /// Cases in your scope: a coach sees the cases they are on; agency staff
+    /// see the cases their agency takes part in. `first` defaults to 20 and
+    /// may be at most 100 (larger is refused with BAD_USER_INPUT).
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CaseFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CaseConnection> {
+        let r = rc(ctx);
+        r.principal()?;
+        case_page(ctx, &r.scope, filter, first, after).await
+    }
+
+    /// One case, if it is in your scope (otherwise NOT_FOUND).
+    async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Case> {
+        let r = rc(ctx);
+        r.principal()?;
+        let id = input::id("id", &id)?;
+        Ok(Case(cases::get_visible(r.db(), &r.scope, id).await?))
+    }
+}
+
+#[derive(InputObject)]
+pub struct OpenCaseInput {
+    /// 10 or 12 digits, with or without separator.
+    pub personnummer: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub district: String,
+    #[graphql(default)]
+    pub target_groups: Vec<TargetGroup>,
+    pub education_level: Option<super::enums::EducationLevel>,
+    pub income_source: Option<super::enums::IncomeSource>,
+    #[graphql(default)]
+    pub protected_identity: bool,
+    /// Defaults to today.
+    pub opened_on: Option<NaiveDate>,
+    /// The responsible coach; defaults to you if you are a coach.
+    pub coach_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct AddCaseMemberInput {
+    pub case_id: ID,
+    /// Agency code (`af`, `fk`, `region`, ...).
+    pub agency: String,
+    pub staff_id: Option<ID>,
+    pub role: String,
+    pub joined_on: Option<NaiveDate>,
+}
+
+#[derive(InputObject)]
+pub struct CloseCaseInput {
+    pub id: ID,
+    pub version: i32,
+    pub outcome: CaseOutcome,
+    pub closed_on: Option<NaiveDate>,
+}
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+#[derive(Default)]
+pub struct CaseMutation;
+
+#[Object]
+impl CaseMutation {
+    /// Opens a shared case for a person (registering them if new), with your
+    /// agency as lead.
+    async fn open_case(&self, ctx: &Context<'_>, input: OpenCaseInput) -> Result<Case> {
+        use crate::auth::Role;
+        let r = rc(ctx);
+        let p = r.principal()?;
+        if !(p.has_role(Role::Coach) || p.has_role(Role::Officer)) {
+            return Err(ApiError::Forbidden("only coaches and officers open cases".into()).into());
+        }
+        let pnr = input::personnummer("input.personnummer", &input.personnummer)?;
+        let given_name = input::required_text("input.givenName", &input.given_name, 100)?;
+        let family_name = input::required_text("input.familyName", &input.family_name, 100)?;
+        let district = input::required_text("input.district", &input.district, 100)?;
+        let coach_id = match &input.coach_id {
+            Some(c) => Some(input::id("input.coachId", c)?),
+            None if p.has_role(Role::Coach) => Some(p.staff_id),
+            None => None,
+        };
+        let opened_on = input.opened_on.unwrap_or_else(today);
+        if opened_on > today() {
+            return Err(ApiError::bad_input("input.openedOn", "cannot be in the future").into());
+        }
+        let keys = &r.services.pii;
+        let (agency_id, staff_id) = (p.agency_id, p.staff_id);
+        let tx = r.db().begin().await.map_err(ApiError::from)?;
+        let participant = crate::sources::db::participants::find_or_create(
+            &tx,
+            keys,
+            &pnr,
+            crate::sources::db::participants::NewParticipant {
+                given_name,
+                family_name,
+                district,
+                target_groups: input.target_groups.into_iter().map(Into::into).collect(),
+                education_level: input
+                    .education_level
+                    .map(Into::into)
+                    .unwrap_or(entities::enums::EducationLevel::Unknown),
+                income_source: input
+                    .income_source
+                    .map(Into::into)
+                    .unwrap_or(entities::enums::IncomeSource::Other),
+                protected_identity: input.protected_identity,
+            },
+        )
+        .await?;
+        let case = cases::open(
+            &tx,
+            cases::NewCase {
+                participant_id: participant.id,
+                lead_agency_id: agency_id,
+                coach_id,
+                opened_on,
+            },
+        )
+        .await?;
+        if coach_id != Some(staff_id) {
+            // The opener takes part too, so the case is in their scope.
+            cases::add_member(
+                &tx,
+                case.id,
+                agency_id,
+                Some(staff_id),
+                "officer",
+                opened_on,
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Case(case))
+    }
+
+    /// Adds an agency (and optionally one of its staff) to a case you can see.
+    async fn add_case_member(
+        &self,
+        ctx: &Context<'_>,
+        input: AddCaseMemberInput,
+    ) -> Result<CaseMember> {
+        let r = rc(ctx);
+        r.principal()?;
+        let case_id = input::id("input.caseId", &input.case_id)?;
+        let staff_id = input
+            .staff_id
+            .as_ref()
+            .map(|s| input::id("input.staffId", s))
+            .transpose()?;
+        let role = input::required_text("input.role", &input.role, 50)?;
+        let case = cases::get_visible(r.db(), &r.scope, case_id).await?;
+        let agency = crate::sources::db::agency::by_code(r.db(), &input.agency)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::bad_input("input.agency", "unknown agency code"))?;
+        let member = cases::add_member(
+            r.db(),
+            case.id,
+            agency.id,
+            staff_id,
+            &role,
+            input.joined_on.unwrap_or_else(today),
+        )
+        .await?;
+        Ok(CaseMember(member))
+    }
+
+    /// Closes a case with its outcome.
+    async fn close_case(&self, ctx: &Context<'_>, input: CloseCaseInput) -> Result<Case> {
+        let r = rc(ctx);
+        r.principal()?;
+        let id = input::id("input.id", &input.id)?;
+        let version = input::version("input.version", input.version)?;
+        let case = cases::get_visible(r.db(), &r.scope, id).await?;
+        let closed_on = input.closed_on.unwrap_or_else(today);
+        if closed_on < case.opened_on {
+            return Err(
+                ApiError::bad_input("input.closedOn", "is before the case was opened").into(),
+            );
+        }
+        cases::close(r.db(), id, version, input.outcome.into(), closed_on).await?;
+        Ok(Case(cases::get_visible(r.db(), &r.scope, id).await?))
+    }
+}

@@ -1,0 +1,66 @@
+//! The GraphQL schema: one module per domain area, merged into the roots.
+//! Types here are API types mapped from entities, never the entities.
+
+pub mod case;
+pub mod consent;
+pub mod context;
+pub mod enums;
+pub mod input;
+pub mod org;
+pub mod participant;
+pub mod placement;
+pub mod project;
+pub mod records;
+pub mod work;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+pub use context::RequestContext;
+
+use crate::app::Services;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    org::OrgQuery,
+    participant::ParticipantQuery,
+    case::CaseQuery,
+    work::WorkQuery,
+    placement::PlacementQuery,
+    project::ProjectQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    case::CaseMutation,
+    consent::ConsentMutation,
+    work::WorkMutation,
+    placement::PlacementMutation,
+    records::RecordsMutation,
+);
+
+pub type GatewaySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Deepest selection accepted (the deepest real query, a page of cases with
+/// goals of plans, is 7 levels).
+pub const MAX_DEPTH: usize = 12;
+
+/// The schema without runtime data, for printing the SDL.
+pub fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+}
+
+pub fn build(services: Arc<Services>) -> GatewaySchema {
+    builder().data(services).finish()
+}
+
+/// The SDL as checked in at `gateway/schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

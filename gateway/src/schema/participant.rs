@@ -1,0 +1,123 @@
+//! Participants (deltagare). The personnummer is decrypted only when the
+//! field is asked for; a protected identity is never shown (its owning
+//! unit's access arrives with the field policy).
+
+use async_graphql::{Context, Object, Result, ID};
+
+use super::context::{load_err, rc};
+use super::enums::{EducationLevel, IncomeSource, Sex, TargetGroup};
+use super::input;
+use crate::error::ApiError;
+use crate::sources::db::participants;
+
+pub struct Participant(pub entities::participant::Model);
+
+impl Participant {
+    fn shown(&self) -> bool {
+        !self.0.protected_identity
+    }
+}
+
+#[Object]
+impl Participant {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// 12 digits (YYYYMMDDNNNC). Null for a protected identity.
+    async fn personnummer(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        if !self.shown() {
+            return Ok(None);
+        }
+        let pnr = rc(ctx)
+            .services
+            .pii
+            .decrypt_personnummer(&self.0.personnummer_enc)
+            .map_err(|e| {
+                ApiError::internal(format!("personnummer of participant {}: {e}", self.0.id))
+            })?;
+        Ok(Some(pnr.expose_digits().to_string()))
+    }
+    async fn given_name(&self) -> Option<&str> {
+        self.shown().then_some(self.0.given_name.as_str())
+    }
+    async fn family_name(&self) -> Option<&str> {
+        self.shown().then_some(self.0.family_name.as_str())
+    }
+    async fn birth_year(&self) -> i32 {
+        self.0.birth_year
+    }
+    async fn sex(&self) -> Sex {
+        self.0.sex.into()
+    }
+    async fn district(&self) -> Option<&str> {
+        self.shown().then_some(self.0.district.as_str())
+    }
+    async fn target_groups(&self) -> Vec<TargetGroup> {
+        super::enums::codes::<entities::enums::TargetGroup, _>(&self.0.target_groups)
+    }
+    async fn education_level(&self) -> EducationLevel {
+        self.0.education_level.into()
+    }
+    async fn income_source(&self) -> IncomeSource {
+        self.0.income_source.into()
+    }
+    /// Skyddade personuppgifter: shown anonymously.
+    async fn protected_identity(&self) -> bool {
+        self.0.protected_identity
+    }
+    /// Generated test data (never leaves demo and test environments).
+    async fn synthetic(&self) -> bool {
+        self.0.synthetic
+    }
+    /// The participant's cases within your scope.
+    async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<super::case::Case>> {
+        let rows = rc(ctx)
+            .loaders
+            .participant_cases
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::case::Case)
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct ParticipantQuery;
+
+#[Object]
+impl ParticipantQuery {
+    /// A participant with at least one case in your scope (otherwise NOT_FOUND).
+    async fn participant(&self, ctx: &Context<'_>, id: ID) -> Result<Participant> {
+        let r = rc(ctx);
+        r.principal()?;
+        let id = input::id("id", &id)?;
+        Ok(Participant(
+            participants::get_visible(r.db(), &r.scope, id).await?,
+        ))
+    }
+
+    /// Looks a person up by personnummer (10 or 12 digits, with or without
+    /// separator); NOT_FOUND unless one of their cases is in your scope.
+    async fn participant_by_personnummer(
+        &self,
+        ctx: &Context<'_>,
+        personnummer: String,
+    ) -> Result<Participant> {
+        let r = rc(ctx);
+        r.principal()?;
+        let pnr = input::personnummer("personnummer", &personnummer)?;
+        let found = participants::find_by_personnummer(r.db(), &r.services.pii, &pnr)
+            .await?
+            .ok_or(ApiError::NotFound("participant"))?;
+        Ok(Participant(
+            participants::get_visible(r.db(), &r.scope, found.id).await?,
+        ))
+    }
+}

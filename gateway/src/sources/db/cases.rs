@@ -1,0 +1,245 @@
+//! Shared cases: the scoped, paginated list, and the case's own writes.
+
+use chrono::NaiveDate;
+use entities::enums::{CaseOutcome, CaseStatus, TargetGroup};
+use entities::{case_member, participant, shared_case};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveEnum, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::scope::CaseScope;
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Default, Clone)]
+pub struct CaseFilter {
+    pub statuses: Vec<CaseStatus>,
+    pub coach_id: Option<Uuid>,
+    pub agency_id: Option<Uuid>,
+    pub target_group: Option<TargetGroup>,
+    pub opened_from: Option<NaiveDate>,
+    pub opened_to: Option<NaiveDate>,
+}
+
+/// Keyset position: cases are listed newest first by (opened_on, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseCursor {
+    pub opened_on: NaiveDate,
+    pub id: Uuid,
+}
+
+pub struct CasePage {
+    pub rows: Vec<shared_case::Model>,
+    pub has_next: bool,
+    pub total: u64,
+}
+
+fn filter_condition(scope: &CaseScope, f: &CaseFilter) -> Condition {
+    let mut c = Condition::all().add(scope.case_condition());
+    if !f.statuses.is_empty() {
+        c = c.add(shared_case::Column::Status.is_in(f.statuses.iter().copied()));
+    }
+    if let Some(coach) = f.coach_id {
+        c = c.add(shared_case::Column::CoachId.eq(coach));
+    }
+    if let Some(agency) = f.agency_id {
+        c = c.add(
+            Condition::any()
+                .add(shared_case::Column::LeadAgencyId.eq(agency))
+                .add(
+                    shared_case::Column::Id.in_subquery(
+                        Query::select()
+                            .column(case_member::Column::CaseId)
+                            .from(case_member::Entity)
+                            .and_where(case_member::Column::AgencyId.eq(agency))
+                            .to_owned(),
+                    ),
+                ),
+        );
+    }
+    if let Some(group) = f.target_group {
+        // List columns are comma-separated codes; match whole codes only.
+        let pattern = format!("%,{},%", group.to_value());
+        c = c.add(
+            shared_case::Column::ParticipantId.in_subquery(
+                Query::select()
+                    .column(participant::Column::Id)
+                    .from(participant::Entity)
+                    .and_where(Expr::cust_with_values(
+                        "(',' || target_groups || ',') LIKE ?",
+                        [pattern],
+                    ))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(from) = f.opened_from {
+        c = c.add(shared_case::Column::OpenedOn.gte(from));
+    }
+    if let Some(to) = f.opened_to {
+        c = c.add(shared_case::Column::OpenedOn.lte(to));
+    }
+    c
+}
+
+/// One page of the cases in scope; costs two statements (rows and count).
+pub async fn list(
+    db: &DatabaseConnection,
+    scope: &CaseScope,
+    filter: &CaseFilter,
+    after: Option<CaseCursor>,
+    first: u64,
+) -> ApiResult<CasePage> {
+    let base = shared_case::Entity::find().filter(filter_condition(scope, filter));
+    let total = base.clone().count(db).await?;
+    let mut q = base
+        .order_by_desc(shared_case::Column::OpenedOn)
+        .order_by_desc(shared_case::Column::Id);
+    if let Some(c) = after {
+        q = q.filter(
+            Condition::any()
+                .add(shared_case::Column::OpenedOn.lt(c.opened_on))
+                .add(
+                    Condition::all()
+                        .add(shared_case::Column::OpenedOn.eq(c.opened_on))
+                        .add(shared_case::Column::Id.lt(c.id)),
+                ),
+        );
+    }
+    let mut rows = q.limit(first + 1).all(db).await?;
+    let has_next = rows.len() as u64 > first;
+    rows.truncate(first as usize);
+    Ok(CasePage {
+        rows,
+        has_next,
+        total,
+    })
+}
+
+/// A case, if it is in the caller's scope (a case outside it is NOT_FOUND:
+/// its existence is not revealed).
+pub async fn get_visible(
+    db: &impl ConnectionTrait,
+    scope: &CaseScope,
+    id: Uuid,
+) -> ApiResult<shared_case::Model> {
+    shared_case::Entity::find_by_id(id)
+        .filter(scope.case_condition())
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("case"))
+}
+
+pub struct NewCase {
+    pub participant_id: Uuid,
+    pub lead_agency_id: Uuid,
+    pub coach_id: Option<Uuid>,
+    pub opened_on: NaiveDate,
+}
+
+/// Opens a case with the lead agency (and the coach, if any) as members.
+pub async fn open(db: &impl ConnectionTrait, n: NewCase) -> ApiResult<shared_case::Model> {
+    let now = super::now();
+    let id = super::new_id();
+    let row = shared_case::ActiveModel {
+        id: Set(id),
+        participant_id: Set(n.participant_id),
+        lead_agency_id: Set(n.lead_agency_id),
+        coach_id: Set(n.coach_id),
+        status: Set(CaseStatus::Assessment),
+        opened_on: Set(n.opened_on),
+        assessed_on: Set(None),
+        closed_on: Set(None),
+        outcome: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    shared_case::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    add_member(db, id, n.lead_agency_id, n.coach_id, "lead", n.opened_on).await?;
+    shared_case::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("case"))
+}
+
+pub async fn add_member(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+    agency_id: Uuid,
+    staff_id: Option<Uuid>,
+    role: &str,
+    joined_on: NaiveDate,
+) -> ApiResult<case_member::Model> {
+    let now = super::now();
+    let row = case_member::ActiveModel {
+        id: Set(super::new_id()),
+        case_id: Set(case_id),
+        agency_id: Set(agency_id),
+        staff_id: Set(staff_id),
+        role: Set(role.to_string()),
+        joined_on: Set(joined_on),
+        left_on: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    let id = *row.id.as_ref();
+    case_member::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                ApiError::bad_input("staffId", "already a member of this case")
+            } else {
+                e.into()
+            }
+        })?;
+    case_member::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("case member"))
+}
+
+pub async fn close(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    version: i32,
+    outcome: CaseOutcome,
+    closed_on: NaiveDate,
+) -> ApiResult<()> {
+    super::update_versioned::<shared_case::Entity, _>(db, "case", id, version, |u| {
+        u.col_expr(
+            shared_case::Column::Status,
+            Expr::value(CaseStatus::Closed.to_value()),
+        )
+        .col_expr(
+            shared_case::Column::Outcome,
+            Expr::value(outcome.to_value()),
+        )
+        .col_expr(shared_case::Column::ClosedOn, Expr::value(closed_on))
+    })
+    .await
+}
+
+/// Ids of participants' cases visible in scope (used to check a participant is visible).
+pub async fn participant_visible(
+    db: &impl ConnectionTrait,
+    scope: &CaseScope,
+    participant_id: Uuid,
+) -> ApiResult<bool> {
+    Ok(shared_case::Entity::find()
+        .select_only()
+        .column(shared_case::Column::Id)
+        .filter(shared_case::Column::ParticipantId.eq(participant_id))
+        .filter(scope.case_condition())
+        .limit(1)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+        .is_some())
+}

@@ -1,0 +1,90 @@
+//! Participants. The personnummer is stored only encrypted, with a keyed
+//! hash for lookup; this module is the only place that writes either.
+
+use entities::enums::{EducationLevel, IncomeSource, Sex, TargetGroup};
+use entities::participant;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::scope::CaseScope;
+use crate::crypto::PiiKeys;
+use crate::error::{ApiError, ApiResult};
+use crate::personnummer::Personnummer;
+
+pub async fn find_by_personnummer(
+    db: &impl ConnectionTrait,
+    keys: &PiiKeys,
+    pnr: &Personnummer,
+) -> ApiResult<Option<participant::Model>> {
+    Ok(participant::Entity::find()
+        .filter(participant::Column::PersonnummerHash.eq(keys.lookup_hash(pnr)))
+        .one(db)
+        .await?)
+}
+
+/// The participant, if one of their cases is in the caller's scope.
+pub async fn get_visible(
+    db: &impl ConnectionTrait,
+    scope: &CaseScope,
+    id: Uuid,
+) -> ApiResult<participant::Model> {
+    participant::Entity::find_by_id(id)
+        .filter(scope.via_participant(participant::Column::Id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("participant"))
+}
+
+pub struct NewParticipant {
+    pub given_name: String,
+    pub family_name: String,
+    pub district: String,
+    pub target_groups: Vec<TargetGroup>,
+    pub education_level: EducationLevel,
+    pub income_source: IncomeSource,
+    pub protected_identity: bool,
+}
+
+/// Returns the existing participant with this personnummer, or registers one.
+pub async fn find_or_create(
+    db: &impl ConnectionTrait,
+    keys: &PiiKeys,
+    pnr: &Personnummer,
+    n: NewParticipant,
+) -> ApiResult<participant::Model> {
+    if let Some(existing) = find_by_personnummer(db, keys, pnr).await? {
+        return Ok(existing);
+    }
+    let now = super::now();
+    let id = super::new_id();
+    let row = participant::ActiveModel {
+        id: Set(id),
+        personnummer_enc: Set(keys.encrypt_personnummer(pnr)),
+        personnummer_hash: Set(keys.lookup_hash(pnr)),
+        given_name: Set(n.given_name),
+        family_name: Set(n.family_name),
+        birth_year: Set(pnr.birth_year()),
+        sex: Set(match pnr.sex() {
+            crate::personnummer::Sex::Female => Sex::Female,
+            crate::personnummer::Sex::Male => Sex::Male,
+        }),
+        district: Set(n.district),
+        target_groups: Set(entities::enums::join_codes(&n.target_groups)),
+        education_level: Set(n.education_level),
+        income_source: Set(n.income_source),
+        protected_identity: Set(n.protected_identity),
+        owning_unit_id: Set(None),
+        // Only the data generator marks people synthetic; a number alone cannot tell.
+        synthetic: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    participant::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    participant::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("participant"))
+}
