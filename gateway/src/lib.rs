@@ -4,12 +4,15 @@
 pub mod app;
 pub mod auth;
 pub mod cache;
+pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod personnummer;
 pub mod policy;
+pub mod run;
 pub mod schema;
 pub mod seed;
 pub mod sources;

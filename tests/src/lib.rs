@@ -1,1 +1,305 @@
+//! The test harness: a real gateway router on a loopback port, over real
+//! PostgreSQL (`TEST_DATABASE_URL`, one schema per test) and real Redis
+//! (`TEST_REDIS_URL`, one key prefix per test), or SQLite and the in-process
+//! cache when those variables are absent. Tokens are real, signed by the
+//! development issuer that the test's gateway trusts.
 
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use gateway::app::{self, KeySource};
+use gateway::auth::dev_issuer::DevIssuer;
+use gateway::cache::{memory::MemoryCache, redis::RedisCache, Cache};
+use gateway::config::{
+    CacheConfig, Config, CryptoConfig, DatabaseConfig, LimitsConfig, ServerConfig, TelemetryConfig,
+};
+use gateway::crypto::PiiKeys;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{json, Value};
+
+/// Which backends this run uses, from the environment.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+pub fn redis_url() -> Option<String> {
+    std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+enum Backend {
+    Postgres { admin_url: String, schema: String },
+    Sqlite { _dir: tempfile::TempDir },
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: DatabaseConnection,
+    pub issuer: Arc<DevIssuer>,
+    pub keys: PiiKeys,
+    pub config: Config,
+    statements: Arc<AtomicUsize>,
+    http: reqwest::Client,
+    backend: Backend,
+    _issuer_dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+pub struct TestAppBuilder {
+    limits: Option<LimitsConfig>,
+}
+
+impl TestAppBuilder {
+    pub fn limits(mut self, limits: LimitsConfig) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
+    pub async fn start(self) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().expect("bound address");
+        let issuer_dir = tempfile::tempdir().expect("temp dir");
+        let base = format!("http://{addr}");
+        let issuer = Arc::new(
+            DevIssuer::load_or_create(issuer_dir.path(), &base, &gateway::demo::agency_codes())
+                .expect("development issuer"),
+        );
+        let keys = PiiKeys::generate();
+        let (enc, lookup) = keys.encode();
+
+        let (database, backend) = match postgres_url() {
+            Some(admin_url) => {
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("TEST_DATABASE_URL must be reachable");
+                admin
+                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                    .await
+                    .expect("create test schema");
+                (
+                    DatabaseConfig {
+                        url: admin_url.clone(),
+                        max_connections: 5,
+                        migrate_on_start: true,
+                        schema: Some(schema.clone()),
+                    },
+                    Backend::Postgres { admin_url, schema },
+                )
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                (
+                    DatabaseConfig {
+                        url: format!(
+                            "sqlite://{}?mode=rwc",
+                            dir.path().join("test.sqlite").display()
+                        ),
+                        max_connections: 4,
+                        migrate_on_start: true,
+                        schema: None,
+                    },
+                    Backend::Sqlite { _dir: dir },
+                )
+            }
+        };
+        let config = Config {
+            server: ServerConfig {
+                listen: addr,
+                ..ServerConfig::default()
+            },
+            database,
+            cache: CacheConfig::default(),
+            crypto: CryptoConfig {
+                personnummer_key: Some(enc),
+                lookup_key: Some(lookup),
+                ..CryptoConfig::default()
+            },
+            telemetry: TelemetryConfig::default(),
+            limits: self.limits.unwrap_or_default(),
+            agencies: gateway::demo::demo_agencies(&base),
+        };
+        config.validate().expect("test config is valid");
+
+        let mut db = gateway::db::connect(&config.database)
+            .await
+            .expect("connect");
+        gateway::db::migrate(&db).await.expect("migrate");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_info| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let cache: Arc<dyn Cache> = match redis_url() {
+            Some(url) => Arc::new(
+                RedisCache::connect(&url, &format!("test:{}:", uuid::Uuid::new_v4().simple()))
+                    .await
+                    .expect("TEST_REDIS_URL must be reachable"),
+            ),
+            None => Arc::new(MemoryCache::default()),
+        };
+        let state = app::build_state(&config, db.clone(), cache, KeySource::Dev(issuer.clone()))
+            .await
+            .expect("build state");
+        let router = app::router(state, &config);
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("serve");
+        });
+        TestApp {
+            addr,
+            db,
+            issuer,
+            keys,
+            config,
+            statements,
+            http: reqwest::Client::new(),
+            backend,
+            _issuer_dir: issuer_dir,
+            server,
+        }
+    }
+}
+
+/// A GraphQL answer with its HTTP status.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+    pub fn errors(&self) -> Vec<Value> {
+        self.body["errors"].as_array().cloned().unwrap_or_default()
+    }
+    /// The `extensions.code` of every error, in order.
+    pub fn codes(&self) -> Vec<String> {
+        self.errors()
+            .iter()
+            .map(|e| {
+                e["extensions"]["code"]
+                    .as_str()
+                    .unwrap_or("<none>")
+                    .to_string()
+            })
+            .collect()
+    }
+    /// Panics with the whole body unless there are no errors.
+    pub fn ok(&self) -> &Value {
+        assert!(
+            self.errors().is_empty(),
+            "unexpected errors: {:#}",
+            self.body
+        );
+        self.data()
+    }
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    pub async fn start() -> TestApp {
+        Self::builder().start().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A token of the development issuer for (agency, role, subject).
+    pub fn token(&self, agency: &str, role: &str, sub: &str) -> String {
+        self.issuer
+            .token(agency, sub, &[role], None, chrono::Duration::minutes(30))
+            .expect("sign token")
+    }
+
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Answer {
+        let mut req = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("request reaches the gateway");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body: Value = resp.json().await.expect("a JSON body");
+        Answer {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// SQL statements executed since the last reset.
+    pub fn statements(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    pub fn reset_statements(&self) {
+        self.statements.store(0, Ordering::SeqCst);
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Rows in a table (for "nothing was written" checks).
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count query")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("count")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        if let Backend::Postgres { admin_url, schema } = &self.backend {
+            // Drop the test's schema on a thread of its own: Drop cannot await.
+            let (url, schema) = (admin_url.clone(), schema.clone());
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async move {
+                    if let Ok(db) = sea_orm::Database::connect(&url).await {
+                        let _ = db
+                            .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A valid test personnummer (birth number 980..=999) for person `n`.
+pub fn test_pnr(n: u32) -> String {
+    let day = chrono::NaiveDate::from_ymd_opt(1980, 1, 1).expect("date")
+        + chrono::Duration::days(i64::from(n / 20));
+    let pnr = gateway::personnummer::Personnummer::from_parts(day, 980 + (n % 20) as u16, false);
+    pnr.expose_digits().to_string()
+}

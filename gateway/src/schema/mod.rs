@@ -22,6 +22,7 @@ pub use context::RequestContext;
 use crate::app::Services;
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     org::OrgQuery,
     participant::ParticipantQuery,
@@ -32,6 +33,7 @@ pub struct QueryRoot(
 );
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     case::CaseMutation,
     consent::ConsentMutation,

@@ -1,0 +1,79 @@
+//! The command line (DESIGN.md, "Modes and command line").
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "gateway", version, about = "Samverkan GraphQL gateway")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where data lives: a config file (PostgreSQL, production) or a demo data directory (SQLite).
+#[derive(Args, Debug, Clone)]
+pub struct Target {
+    /// TOML config file (serve mode); `GATEWAY_*` environment variables override it.
+    #[arg(long, conflicts_with = "data_dir")]
+    pub config: Option<PathBuf>,
+    /// The demo's data directory (SQLite and keys).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve from config: PostgreSQL, Redis, the agencies' identity providers.
+    Serve {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Everything embedded: SQLite, in-process cache, development issuer, synthetic data, GraphiQL.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "demo-data")]
+        data_dir: PathBuf,
+        /// Participants to generate on first start.
+        #[arg(long, default_value_t = 2000)]
+        participants: usize,
+    },
+    /// Apply pending migrations (idempotent).
+    Migrate(Target),
+    /// Generate synthetic data (deterministic for a given --seed).
+    Seed {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 1000)]
+        participants: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Print a token signed by the demo's development issuer (demo only).
+    DevToken {
+        #[arg(long)]
+        agency: String,
+        #[arg(long)]
+        role: Vec<String>,
+        #[arg(long)]
+        sub: String,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, default_value = "demo-data")]
+        data_dir: PathBuf,
+        /// Lifetime in minutes.
+        #[arg(long, default_value_t = 480)]
+        ttl_minutes: i64,
+    },
+    /// Load and validate the configuration; exit 0 when it is good.
+    CheckConfig {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Print the GraphQL schema (SDL).
+    PrintSchema,
+}

@@ -1,0 +1,174 @@
+//! `gateway demo`: everything on the embedded defaults — a SQLite file and
+//! keys in one data directory, the in-process cache, the development
+//! issuer, seeded synthetic data and GraphiQL. No services needed.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::config::{
+    AgencyConfig, AgencyKindConfig, CacheConfig, Config, CryptoConfig, DatabaseConfig,
+    LimitsConfig, LogFormat, ServerConfig, TelemetryConfig,
+};
+use crate::crypto::PiiKeys;
+
+/// The demo's agencies (DESIGN.md, "Demo agencies and roles").
+pub const DEMO_AGENCIES: &[(&str, &str, AgencyKindConfig)] = &[
+    ("lund", "Lunds kommun", AgencyKindConfig::Municipality),
+    (
+        "af",
+        "Arbetsförmedlingen",
+        AgencyKindConfig::EmploymentService,
+    ),
+    ("fk", "Försäkringskassan", AgencyKindConfig::SocialInsurance),
+    ("region", "Region Skåne", AgencyKindConfig::Region),
+    (
+        "finsam",
+        "Lunds samordningsförbund",
+        AgencyKindConfig::CoordinationAssociation,
+    ),
+    ("audit", "Dataskyddsombudet", AgencyKindConfig::Oversight),
+];
+
+pub fn agency_codes() -> Vec<&'static str> {
+    DEMO_AGENCIES.iter().map(|(code, _, _)| *code).collect()
+}
+
+/// Each demo agency, trusting only its own development issuer.
+pub fn demo_agencies(issuer_base: &str) -> BTreeMap<String, AgencyConfig> {
+    DEMO_AGENCIES
+        .iter()
+        .map(|(code, name, kind)| {
+            (
+                code.to_string(),
+                AgencyConfig {
+                    name: name.to_string(),
+                    kind: *kind,
+                    issuer: format!("{issuer_base}/dev-issuer/{code}"),
+                    jwks_url: None,
+                    audience: vec![crate::auth::dev_issuer::DEV_AUDIENCE.to_string()],
+                    algorithms: vec!["EdDSA".to_string()],
+                    leeway_secs: 30,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The demo's personal-data keys: made once per data directory, kept in
+/// `keys.toml` (mode 0600) beside the database they protect.
+pub fn load_or_create_keys(data_dir: &Path) -> std::io::Result<(String, String)> {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Keys {
+        personnummer_key: String,
+        lookup_key: String,
+    }
+    let path = data_dir.join("keys.toml");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let keys: Keys = toml::from_str(&text)
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+        return Ok((keys.personnummer_key, keys.lookup_key));
+    }
+    let (enc, lookup) = PiiKeys::generate().encode();
+    let text = toml::to_string(&Keys {
+        personnummer_key: enc.clone(),
+        lookup_key: lookup.clone(),
+    })
+    .map_err(std::io::Error::other)?;
+    std::fs::write(&path, text)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok((enc, lookup))
+}
+
+/// The whole demo configuration for a data directory and listen address.
+pub fn demo_config(data_dir: &Path, listen: SocketAddr) -> std::io::Result<Config> {
+    std::fs::create_dir_all(data_dir)?;
+    let (enc, lookup) = load_or_create_keys(data_dir)?;
+    let db_path: PathBuf = data_dir.join("gateway.sqlite");
+    Ok(Config {
+        server: ServerConfig {
+            listen,
+            graphiql: true,
+            ..ServerConfig::default()
+        },
+        database: DatabaseConfig {
+            url: format!("sqlite://{}?mode=rwc", db_path.display()),
+            max_connections: 4,
+            migrate_on_start: true,
+            schema: None,
+        },
+        cache: CacheConfig::default(),
+        crypto: CryptoConfig {
+            personnummer_key: Some(enc),
+            lookup_key: Some(lookup),
+            ..CryptoConfig::default()
+        },
+        telemetry: TelemetryConfig {
+            log_format: LogFormat::Pretty,
+            ..TelemetryConfig::default()
+        },
+        limits: LimitsConfig::default(),
+        agencies: demo_agencies(&issuer_base(listen)),
+    })
+}
+
+pub fn issuer_base(listen: SocketAddr) -> String {
+    format!("http://{listen}")
+}
+
+/// The users the demo prints tokens for: (label, agency, role, subject, unit).
+pub const DEMO_USERS: &[(&str, &str, &str, &str, Option<&str>)] = &[
+    (
+        "coach (Lunds kommun)",
+        "lund",
+        "coach",
+        crate::seed::DEMO_COACH,
+        Some("arbetsmarknad"),
+    ),
+    (
+        "officer (Lunds kommun)",
+        "lund",
+        "officer",
+        crate::seed::DEMO_LUND_OFFICER,
+        None,
+    ),
+    (
+        "AF officer",
+        "af",
+        "officer",
+        crate::seed::DEMO_AF_OFFICER,
+        None,
+    ),
+    (
+        "FK officer",
+        "fk",
+        "officer",
+        crate::seed::DEMO_FK_OFFICER,
+        None,
+    ),
+    (
+        "placement coordinator (Lunds kommun)",
+        "lund",
+        "placement_coordinator",
+        crate::seed::DEMO_PLACEMENT_COORDINATOR,
+        None,
+    ),
+    (
+        "analyst (samordningsförbundet)",
+        "finsam",
+        "analyst",
+        crate::seed::DEMO_ANALYST,
+        None,
+    ),
+    (
+        "auditor",
+        "audit",
+        "auditor",
+        crate::seed::DEMO_AUDITOR,
+        None,
+    ),
+];

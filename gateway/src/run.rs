@@ -1,0 +1,207 @@
+//! What each command does. `main` only parses arguments and calls [`run`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+use crate::app::{self, KeySource};
+use crate::auth::dev_issuer::DevIssuer;
+use crate::cache::{memory::MemoryCache, redis::RedisCache, Cache};
+use crate::cli::{Cli, Command, Target};
+use crate::config::{CacheBackend, Config};
+use crate::crypto::PiiKeys;
+use crate::{db, demo, seed, telemetry};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { config, listen } => serve(config.as_deref(), listen).await,
+        Command::Demo {
+            listen,
+            data_dir,
+            participants,
+        } => run_demo(&data_dir, listen, participants).await,
+        Command::Migrate(target) => {
+            let config = target_config(&target)?;
+            let db = db::connect(&config.database).await?;
+            db::migrate(&db).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Seed {
+            target,
+            participants,
+            seed,
+        } => {
+            let config = target_config(&target)?;
+            let db = db::connect(&config.database).await?;
+            db::migrate(&db).await?;
+            let report = seed_db(&db, &config, participants, seed).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::DevToken {
+            agency,
+            role,
+            sub,
+            unit,
+            data_dir,
+            ttl_minutes,
+        } => {
+            let issuer = DevIssuer::load(&data_dir)?;
+            let roles: Vec<&str> = role.iter().map(String::as_str).collect();
+            let token = issuer.token(
+                &agency,
+                &sub,
+                &roles,
+                unit.as_deref(),
+                chrono::Duration::minutes(ttl_minutes.clamp(1, 24 * 60)),
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::CheckConfig { config } => {
+            let config = Config::load(config.as_deref())?;
+            println!(
+                "config is valid: {} agencies, database {}, cache {:?}",
+                config.agencies.len(),
+                if config.database.url.starts_with("sqlite") {
+                    "sqlite"
+                } else {
+                    "postgres"
+                },
+                config.cache.backend
+            );
+            Ok(())
+        }
+        Command::PrintSchema => {
+            print!("{}", crate::schema::sdl());
+            Ok(())
+        }
+    }
+}
+
+/// The config a data command works on: the file, or the demo's directory.
+fn target_config(target: &Target) -> anyhow::Result<Config> {
+    match (&target.config, &target.data_dir) {
+        (_, Some(dir)) => Ok(demo::demo_config(dir, demo_listen())?),
+        (config, None) => Ok(Config::load(config.as_deref())?),
+    }
+}
+
+fn demo_listen() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+async fn seed_db(
+    db: &sea_orm::DatabaseConnection,
+    config: &Config,
+    participants: usize,
+    seed_number: u64,
+) -> anyhow::Result<seed::SeedReport> {
+    let (enc, lookup) = config.crypto.secrets()?;
+    let keys = PiiKeys::from_encoded(&enc, &lookup)?;
+    let agencies = crate::sources::db::agency::sync_agencies(db, &config.agencies).await?;
+    let report = seed::seed(
+        db,
+        &keys,
+        &agencies,
+        &seed::SeedOptions {
+            participants,
+            seed: seed_number,
+            today: chrono::Local::now().date_naive(),
+        },
+    )
+    .await?;
+    Ok(report)
+}
+
+async fn cache_for(config: &Config) -> anyhow::Result<Arc<dyn Cache>> {
+    Ok(match config.cache.backend {
+        CacheBackend::Memory => Arc::new(MemoryCache::default()),
+        CacheBackend::Redis => {
+            let url = config
+                .cache
+                .redis_url
+                .as_deref()
+                .context("cache.redis_url")?;
+            Arc::new(RedisCache::connect(url, &config.cache.key_prefix).await?)
+        }
+    })
+}
+
+async fn serve(config: Option<&Path>, listen: Option<std::net::SocketAddr>) -> anyhow::Result<()> {
+    let mut config = Config::load(config)?;
+    if let Some(listen) = listen {
+        config.server.listen = listen;
+    }
+    let telemetry = telemetry::init(&config.telemetry)?;
+    let db = db::connect(&config.database).await?;
+    if config.database.migrate_on_start {
+        db::migrate(&db).await?;
+    }
+    let cache = cache_for(&config).await?;
+    let state = app::build_state(&config, db, cache, KeySource::Jwks).await?;
+    let router = app::router(state, &config);
+    let listener = tokio::net::TcpListener::bind(config.server.listen).await?;
+    tracing::info!(listen = %config.server.listen, "gateway serving");
+    let served = app::serve(listener, router).await;
+    telemetry.shutdown();
+    Ok(served?)
+}
+
+async fn run_demo(
+    data_dir: &Path,
+    listen: std::net::SocketAddr,
+    participants: usize,
+) -> anyhow::Result<()> {
+    let config = demo::demo_config(data_dir, listen)?;
+    let telemetry = telemetry::init(&config.telemetry)?;
+    let issuer = Arc::new(DevIssuer::load_or_create(
+        data_dir,
+        &demo::issuer_base(listen),
+        &demo::agency_codes(),
+    )?);
+    let db = db::connect(&config.database).await?;
+    db::migrate(&db).await?;
+    let existing = entities::participant::Entity::find().count(&db).await?;
+    if existing == 0 {
+        eprintln!("generating {participants} synthetic participants (first start)...");
+        let report = seed_db(&db, &config, participants, 1).await?;
+        eprintln!("done in {} ms", report.elapsed_ms);
+    }
+    let cache: Arc<dyn Cache> = Arc::new(MemoryCache::default());
+    let state = app::build_state(&config, db, cache, KeySource::Dev(issuer.clone())).await?;
+    let router = app::router(state, &config);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    print_banner(&issuer, listen)?;
+    let served = app::serve(listener, router).await;
+    telemetry.shutdown();
+    Ok(served?)
+}
+
+fn print_banner(issuer: &DevIssuer, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    let ttl = chrono::Duration::hours(8);
+    println!();
+    println!(
+        "  Samverkan gateway — DEMO (synthetic data, development issuer; never for real data)"
+    );
+    println!();
+    println!("  GraphiQL:  http://{listen}/graphql");
+    println!("  Paste a token into GraphiQL's Headers tab as");
+    println!("    {{\"Authorization\": \"Bearer <token>\"}}");
+    println!();
+    for (label, agency, role, sub, unit) in demo::DEMO_USERS {
+        let token = issuer.token(agency, sub, &[role], *unit, ttl)?;
+        println!("  {label}  ({agency}/{role}/{sub})");
+        println!("    {token}");
+        println!();
+    }
+    if !issuer.agencies().any(|a| a == "lund") {
+        bail!("the demo issuer has no key for lund");
+    }
+    Ok(())
+}
