@@ -273,8 +273,9 @@ async fn execute(
         );
     }
     let ctx = RequestContext::new(principal, state.services.clone());
+    let query = request.query.clone();
     let mut response = state.schema.execute(request.data(ctx)).await;
-    crate::error::classify(&mut response);
+    crate::error::classify(&mut response, &query);
     let status = if response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty())

@@ -135,7 +135,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// date, an unknown enum value, a wrong type) are the caller's input, so
 /// BAD_USER_INPUT naming the argument when the message names one; depth
 /// limits are QUERY_TOO_COMPLEX.
-pub fn classify(response: &mut async_graphql::Response) {
+pub fn classify(response: &mut async_graphql::Response, query: &str) {
     for error in &mut response.errors {
         let has_code = error
             .extensions
@@ -178,13 +178,40 @@ pub fn classify(response: &mut async_graphql::Response) {
         } else {
             ErrorCode::BadUserInput
         };
-        let field = quoted_name(&error.message);
+        let field = argument_name(&error.message)
+            .or_else(|| variable_at(query, &error.locations))
+            .or_else(|| quoted_name(&error.message));
         let ext = error.extensions.get_or_insert_with(Default::default);
         ext.set("code", code.as_str());
         if let (ErrorCode::BadUserInput, Some(field)) = (code, field) {
             ext.set("field", field);
         }
     }
+}
+
+/// `Invalid value for argument "filter.openedFrom", ...`: the argument path.
+fn argument_name(message: &str) -> Option<String> {
+    let rest = &message[message.find("argument \"")? + "argument \"".len()..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// A value that failed to parse is reported at its position in the
+/// document (`input: $input`, `filter: {...}`); the argument it was given
+/// for is the name just before it.
+fn variable_at(query: &str, locations: &[async_graphql::Pos]) -> Option<String> {
+    let pos = locations.first()?;
+    let line = query.lines().nth(pos.line.checked_sub(1)?)?;
+    let before = line.get(..pos.column.checked_sub(1)?)?.trim_end();
+    let before = before.strip_suffix(':')?.trim_end();
+    let name: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    (!name.is_empty()).then_some(name)
 }
 
 /// The first `"name"` in an async-graphql validation message (it quotes the
