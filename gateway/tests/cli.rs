@@ -137,14 +137,18 @@ fn check_config_names_the_broken_key_and_accepts_the_example() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("database.url"));
 
+    // The example reads its secrets from files; point them at test files.
+    let (enc, lookup) = (dir.path().join("enc"), dir.path().join("lookup"));
+    std::fs::write(&enc, "12".repeat(32)).expect("write");
+    std::fs::write(&lookup, "34".repeat(32)).expect("write");
     let example = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../deploy/gateway.example.toml"
     );
     let out = gateway()
         .args(["check-config", "--config", example])
-        .env("GATEWAY_CRYPTO__PERSONNUMMER_KEY", "12".repeat(32))
-        .env("GATEWAY_CRYPTO__LOOKUP_KEY", "34".repeat(32))
+        .env("GATEWAY_CRYPTO__PERSONNUMMER_KEY_FILE", &enc)
+        .env("GATEWAY_CRYPTO__LOOKUP_KEY_FILE", &lookup)
         .output()
         .expect("check-config");
     assert!(
