@@ -1,0 +1,96 @@
+//! Every nested relation goes through a DataLoader: a page of 50 cases with
+//! all nested data costs the same number of SQL statements as a page of 5.
+
+use serde_json::json;
+use tests::TestApp;
+
+const CASE_PAGE: &str = include_str!("../queries/case_page.graphql");
+
+async fn seeded() -> TestApp {
+    let app = TestApp::start().await;
+    let agencies = gateway::sources::db::agency::sync_agencies(&app.db, &app.config.agencies)
+        .await
+        .expect("agencies");
+    gateway::seed::seed(
+        &app.db,
+        &app.keys,
+        &agencies,
+        &gateway::seed::SeedOptions {
+            participants: 150,
+            seed: 7,
+            today: chrono::Local::now().date_naive(),
+        },
+    )
+    .await
+    .expect("seed");
+    app
+}
+
+async fn statements_for_page(app: &TestApp, token: &str, first: usize) -> (usize, usize) {
+    app.reset_statements();
+    let a = app
+        .graphql(Some(token), CASE_PAGE, json!({ "first": first }))
+        .await;
+    let statements = app.statements();
+    let edges = a.data()["cases"]["edges"].as_array().expect("edges").len();
+    // Consent refusals are field errors, not failures of the page.
+    for e in a.errors() {
+        assert_eq!(e["extensions"]["code"], "CONSENT_REQUIRED", "{:#}", a.body);
+    }
+    (statements, edges)
+}
+
+#[tokio::test]
+async fn a_page_of_fifty_cases_with_all_nested_data_costs_a_constant_number_of_statements() {
+    let app = seeded().await;
+    for (agency, role, sub) in [
+        ("lund", "officer", gateway::seed::DEMO_LUND_OFFICER),
+        ("af", "officer", gateway::seed::DEMO_AF_OFFICER),
+        ("lund", "coach", gateway::seed::DEMO_COACH),
+    ] {
+        let token = app.token(agency, role, sub);
+        // The first request records the staff member; measure steady state.
+        statements_for_page(&app, &token, 1).await;
+        let (small, small_edges) = statements_for_page(&app, &token, 5).await;
+        let (large, large_edges) = statements_for_page(&app, &token, 50).await;
+        assert_eq!(small_edges, 5, "{agency}/{role} sees at least 5 cases");
+        assert!(
+            large_edges > small_edges,
+            "{agency}/{role}: {large_edges} cases on the big page"
+        );
+        assert_eq!(
+            small, large,
+            "{agency}/{role}: {small} statements for 5 cases but {large} for {large_edges}"
+        );
+        // rows + count + one per relation; nothing per case.
+        assert!(large <= 30, "{agency}/{role}: {large} statements");
+    }
+}
+
+#[tokio::test]
+async fn pages_follow_each_other_without_gaps_or_repeats() {
+    let app = seeded().await;
+    let token = app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
+    let q = "query($after: String) { cases(first: 40, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }";
+    let mut after = serde_json::Value::Null;
+    let mut seen = std::collections::HashSet::new();
+    let mut total = None;
+    loop {
+        let a = app
+            .graphql(Some(&token), q, json!({ "after": after }))
+            .await;
+        let cases = &a.ok()["cases"];
+        total.get_or_insert(cases["totalCount"].as_u64().expect("count"));
+        for e in cases["edges"].as_array().expect("edges") {
+            assert!(
+                seen.insert(e["node"]["id"].as_str().expect("id").to_string()),
+                "repeat"
+            );
+        }
+        if !cases["pageInfo"]["hasNextPage"].as_bool().expect("bool") {
+            break;
+        }
+        after = cases["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(Some(seen.len() as u64), total);
+}
