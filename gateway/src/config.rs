@@ -480,6 +480,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
     fn environment_overrides_file() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("GATEWAY_LIMITS__MAX_PAGE_SIZE", "50");
