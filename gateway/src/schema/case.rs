@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use entities::{case_member, shared_case};
 use sea_orm::TransactionTrait;
 
-use super::context::{load_err, rc};
+use super::context::{children_of, load_err, rc};
 use super::enums::{CaseOutcome, CaseStatus, TargetGroup};
 use super::input;
 use super::org::{agency_by_id, staff_by_id, Agency, Staff};
@@ -62,85 +62,45 @@ impl Case {
     }
     /// Agencies and staff taking part.
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<CaseMember>> {
-        let rows = rc(ctx)
-            .loaders
-            .case_members
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(CaseMember)
-            .collect())
+        children_of(&rc(ctx).loaders.case_members, self.0.id, CaseMember).await
     }
     /// The participant's consents.
     async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<super::consent::Consent>> {
-        let rows = rc(ctx)
-            .loaders
-            .participant_consents
-            .load_one(self.0.participant_id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(super::consent::Consent)
-            .collect())
+        children_of(
+            &rc(ctx).loaders.participant_consents,
+            self.0.participant_id,
+            super::consent::Consent,
+        )
+        .await
     }
     /// Genomförandeplaner with their goals.
     async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<super::work::Plan>> {
-        let rows = rc(ctx)
-            .loaders
-            .case_plans
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(super::work::Plan)
-            .collect())
+        children_of(&rc(ctx).loaders.case_plans, self.0.id, super::work::Plan).await
     }
     /// The participant's moves on the step ladder in this case, oldest first.
     async fn ladder_steps(&self, ctx: &Context<'_>) -> Result<Vec<super::work::StepEntry>> {
-        let rows = rc(ctx)
-            .loaders
-            .case_steps
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(super::work::StepEntry)
-            .collect())
+        children_of(
+            &rc(ctx).loaders.case_steps,
+            self.0.id,
+            super::work::StepEntry,
+        )
+        .await
     }
     async fn interventions(&self, ctx: &Context<'_>) -> Result<Vec<super::work::Intervention>> {
-        let rows = rc(ctx)
-            .loaders
-            .case_interventions
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(super::work::Intervention)
-            .collect())
+        children_of(
+            &rc(ctx).loaders.case_interventions,
+            self.0.id,
+            super::work::Intervention,
+        )
+        .await
     }
     async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<super::placement::Placement>> {
-        let rows = rc(ctx)
-            .loaders
-            .case_placements
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(super::placement::Placement)
-            .collect())
+        children_of(
+            &rc(ctx).loaders.case_placements,
+            self.0.id,
+            super::placement::Placement,
+        )
+        .await
     }
     /// Arbetsförmedlingen's records about the participant (consent permitting).
     async fn employment_service_records(
@@ -158,30 +118,20 @@ impl Case {
     }
     /// The participant's project enrolments (IRIS/USB, Kompetenstrappan, Insam...).
     async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<super::project::Enrolment>> {
-        let rows = rc(ctx)
-            .loaders
-            .participant_enrolments
-            .load_one(self.0.participant_id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(super::project::Enrolment)
-            .collect())
+        children_of(
+            &rc(ctx).loaders.participant_enrolments,
+            self.0.participant_id,
+            super::project::Enrolment,
+        )
+        .await
     }
     async fn follow_ups(&self, ctx: &Context<'_>) -> Result<Vec<super::work::FollowUp>> {
-        let rows = rc(ctx)
-            .loaders
-            .case_follow_ups
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(super::work::FollowUp)
-            .collect())
+        children_of(
+            &rc(ctx).loaders.case_follow_ups,
+            self.0.id,
+            super::work::FollowUp,
+        )
+        .await
     }
 }
 

@@ -16,7 +16,7 @@ use crate::sources::db::loaders::{ById, Children};
 use crate::sources::db::scope::CaseScope;
 
 type ByIdLoader<E> = DataLoader<ById<E>>;
-type ChildLoader<E> = DataLoader<Children<E>>;
+pub type ChildLoader<E> = DataLoader<Children<E>>;
 
 pub struct Loaders {
     pub agency: ByIdLoader<agency::Entity>,
@@ -158,4 +158,19 @@ pub fn rc<'a>(ctx: &Context<'a>) -> &'a RequestContext {
 /// Maps a loader error into the API error (logged as internal).
 pub fn load_err(e: Arc<sea_orm::DbErr>) -> ApiError {
     ApiError::internal(format!("database: {e}"))
+}
+
+/// Children of `parent` through a per-request loader, wrapped as API types.
+pub async fn children_of<E, T>(
+    loader: &ChildLoader<E>,
+    parent: uuid::Uuid,
+    wrap: impl Fn(E::Model) -> T,
+) -> async_graphql::Result<Vec<T>>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+    E::Column: Send + Sync,
+{
+    let rows = loader.load_one(parent).await.map_err(load_err)?;
+    Ok(rows.unwrap_or_default().into_iter().map(wrap).collect())
 }

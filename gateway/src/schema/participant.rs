@@ -4,7 +4,7 @@
 
 use async_graphql::{Context, Object, Result, ID};
 
-use super::context::{load_err, rc};
+use super::context::{children_of, rc};
 use super::enums::{EducationLevel, IncomeSource, Sex, TargetGroup};
 use super::input;
 use crate::error::ApiError;
@@ -74,17 +74,12 @@ impl Participant {
     }
     /// The participant's cases within your scope.
     async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<super::case::Case>> {
-        let rows = rc(ctx)
-            .loaders
-            .participant_cases
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(super::case::Case)
-            .collect())
+        children_of(
+            &rc(ctx).loaders.participant_cases,
+            self.0.id,
+            super::case::Case,
+        )
+        .await
     }
 }
 

@@ -5,7 +5,7 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::NaiveDate;
 use entities::{allocation, allocation_model, placement, placement_slot};
 
-use super::context::{load_err, rc};
+use super::context::{children_of, load_err, rc};
 use super::enums::{AllocationStatus, PlacementKind, PlacementStatus, StateSubsidy};
 use super::input;
 use super::org::{unit_by_id, OrgUnit};
@@ -64,17 +64,7 @@ impl PlacementSlot {
     }
     /// Placements in this slot whose case is in your scope.
     async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<Placement>> {
-        let rows = rc(ctx)
-            .loaders
-            .slot_placements
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Placement)
-            .collect())
+        children_of(&rc(ctx).loaders.slot_placements, self.0.id, Placement).await
     }
 }
 

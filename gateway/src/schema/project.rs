@@ -5,7 +5,7 @@ use async_graphql::{Context, Object, Result, ID};
 use chrono::NaiveDate;
 use entities::{enrolment, project, sub_project};
 
-use super::context::{load_err, rc};
+use super::context::{children_of, rc};
 use super::enums::{ExitReason, IncomeSource};
 use crate::sources::db::projects;
 
@@ -36,17 +36,7 @@ impl Project {
         self.0.period_end
     }
     async fn sub_projects(&self, ctx: &Context<'_>) -> Result<Vec<SubProject>> {
-        let rows = rc(ctx)
-            .loaders
-            .project_sub_projects
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(SubProject)
-            .collect())
+        children_of(&rc(ctx).loaders.project_sub_projects, self.0.id, SubProject).await
     }
 }
 
@@ -77,17 +67,12 @@ impl SubProject {
     }
     /// Enrolments of participants whose cases are in your scope.
     async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<Enrolment>> {
-        let rows = rc(ctx)
-            .loaders
-            .sub_project_enrolments
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Enrolment)
-            .collect())
+        children_of(
+            &rc(ctx).loaders.sub_project_enrolments,
+            self.0.id,
+            Enrolment,
+        )
+        .await
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entities::{follow_up, goal, intervention, ladder_step, plan, step_history};
 use sha2::Digest;
 
-use super::context::{load_err, rc};
+use super::context::{children_of, load_err, rc};
 use super::enums::{FollowUpKind, GoalStatus, InterventionKind, PlanStatus};
 use super::input;
 use super::org::{agency_by_id, staff_by_id, Agency, Staff};
@@ -31,13 +31,7 @@ impl Plan {
     }
     /// Goals and sub-goals (a sub-goal names its parent).
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
-        let rows = rc(ctx)
-            .loaders
-            .plan_goals
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
-        Ok(rows.unwrap_or_default().into_iter().map(Goal).collect())
+        children_of(&rc(ctx).loaders.plan_goals, self.0.id, Goal).await
     }
 }
 
