@@ -21,7 +21,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::dev_issuer::DevIssuer;
-use crate::auth::{AgencyVerifier, AuthError, Authenticator, TokenValidator};
+use crate::auth::jwks::{KeySet, RemoteKeys};
+use crate::auth::{AgencyKeys, AgencyVerifier, AuthError, Authenticator, TokenValidator};
 use crate::cache::Cache;
 use crate::config::{Config, LimitsConfig};
 use crate::crypto::PiiKeys;
@@ -104,51 +105,40 @@ async fn verifiers(config: &Config, keys: &KeySource) -> Result<Vec<AgencyVerifi
             agency: code.clone(),
             message,
         };
-        let jwks = match keys {
-            KeySource::Dev(issuer) => issuer.jwks(code).map_err(|e| err(e.to_string()))?,
+        let keys = match keys {
+            KeySource::Dev(issuer) => {
+                let jwks = issuer.jwks(code).map_err(|e| err(e.to_string()))?;
+                AgencyKeys::Static(KeySet::from_jwks(&jwks).map_err(err)?)
+            }
             KeySource::Jwks => {
                 let url = agency.jwks_url.as_ref().ok_or_else(|| {
                     err("jwks_url: required to verify this agency's tokens".into())
                 })?;
-                fetch_jwks(url)
-                    .await
-                    .map_err(|e| err(format!("jwks_url: {e}")))?
+                let remote =
+                    Arc::new(RemoteKeys::new(url.clone(), agency.jwks_settings()).map_err(err)?);
+                // An agency whose provider is down at start does not stop the
+                // others: its tokens are refused until its keys can be fetched.
+                if let Err(e) = remote.refresh_now().await {
+                    tracing::warn!(agency = %code, error = %e, "cannot fetch the agency's keys yet");
+                }
+                remote.spawn_refresher();
+                AgencyKeys::Remote(remote)
             }
         };
-        let algorithms = agency
-            .algorithms
-            .iter()
-            .filter_map(|a| crate::auth::validator::parse_algorithm(a))
-            .collect();
-        out.push(
-            AgencyVerifier::new(
-                code.clone(),
-                agency.issuer.clone(),
-                agency.audience.clone(),
-                algorithms,
-                agency.leeway_secs,
-                &jwks,
-            )
-            .map_err(err)?,
-        );
+        out.push(AgencyVerifier {
+            agency: code.clone(),
+            issuer: agency.issuer.clone(),
+            audience: agency.audience.clone(),
+            algorithms: agency
+                .algorithms
+                .iter()
+                .filter_map(|a| crate::auth::validator::parse_algorithm(a))
+                .collect(),
+            leeway_secs: agency.leeway_secs,
+            keys,
+        });
     }
     Ok(out)
-}
-
-async fn fetch_jwks(url: &str) -> Result<jsonwebtoken::jwk::JwkSet, String> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| e.to_string())?;
-    client
-        .get(url)
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())
 }
 
 /// The router with its middleware, in the order DESIGN.md gives.

@@ -256,6 +256,39 @@ pub struct AgencyConfig {
     pub algorithms: Vec<String>,
     #[serde(default = "default_leeway")]
     pub leeway_secs: u64,
+    /// Background refresh period of the agency's keys.
+    #[serde(default = "default_jwks_refresh")]
+    pub jwks_refresh_secs: u64,
+    /// Fewest seconds between fetches triggered by unknown `kid`s.
+    #[serde(default = "default_jwks_min_refresh")]
+    pub jwks_min_refresh_secs: u64,
+    /// How long the last good keys serve while the provider is down.
+    #[serde(default = "default_jwks_max_stale")]
+    pub jwks_max_stale_secs: u64,
+}
+
+impl AgencyConfig {
+    pub fn jwks_settings(&self) -> crate::auth::jwks::JwksSettings {
+        use std::time::Duration;
+        crate::auth::jwks::JwksSettings {
+            refresh_interval: Duration::from_secs(self.jwks_refresh_secs),
+            min_refresh_interval: Duration::from_secs(self.jwks_min_refresh_secs),
+            max_stale: Duration::from_secs(self.jwks_max_stale_secs),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+fn default_jwks_refresh() -> u64 {
+    300
+}
+
+fn default_jwks_min_refresh() -> u64 {
+    10
+}
+
+fn default_jwks_max_stale() -> u64 {
+    3600
 }
 
 fn default_algorithms() -> Vec<String> {
@@ -367,6 +400,9 @@ impl Config {
                     key("audience"),
                     "at least one audience is required",
                 ));
+            }
+            if agency.jwks_refresh_secs == 0 {
+                return Err(invalid(key("jwks_refresh_secs"), "must be at least 1"));
             }
             if agency.algorithms.is_empty() {
                 return Err(invalid(

@@ -49,6 +49,9 @@ pub fn demo_agencies(issuer_base: &str) -> BTreeMap<String, AgencyConfig> {
                     audience: vec![crate::auth::dev_issuer::DEV_AUDIENCE.to_string()],
                     algorithms: vec!["EdDSA".to_string()],
                     leeway_secs: 30,
+                    jwks_refresh_secs: 300,
+                    jwks_min_refresh_secs: 10,
+                    jwks_max_stale_secs: 3600,
                 },
             )
         })

@@ -4,6 +4,8 @@
 //! cache when those variables are absent. Tokens are real, signed by the
 //! development issuer that the test's gateway trusts.
 
+pub mod provider;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 
 pub mod claims;
 pub mod dev_issuer;
+pub mod jwks;
 pub mod principal;
 pub mod validator;
 
@@ -15,7 +16,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 pub use principal::{Principal, Role};
-pub use validator::{AgencyVerifier, AuthError, TokenValidator};
+pub use validator::{AgencyKeys, AgencyVerifier, AuthError, TokenValidator};
 
 use crate::sources::db::staff::{upsert_staff, StaffClaims};
 
@@ -63,7 +64,7 @@ impl Authenticator {
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or(AuthError::Malformed("expected a Bearer token"))?
             .trim();
-        let (agency, claims) = self.validator.validate(token)?;
+        let (agency, claims) = self.validator.validate(token).await?;
         let (agency_id, agency_kind) =
             *self.agencies.get(&agency).ok_or(AuthError::UnknownAgency)?;
         let roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();

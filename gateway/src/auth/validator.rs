@@ -3,14 +3,15 @@
 //! with the agency's leeway; the `agency` claim, if present, must agree.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use super::claims::Claims;
+use super::jwks::{KeySet, RemoteKeys};
 
 /// Largest token accepted; anything bigger is refused before decoding.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -38,6 +39,16 @@ pub enum AuthError {
     AgencyMismatch,
     #[error("the caller's agency is not known to the gateway")]
     UnknownAgency,
+    #[error("the agency's signing keys cannot be fetched; try again later")]
+    KeysUnavailable,
+}
+
+/// Where an agency's keys come from.
+pub enum AgencyKeys {
+    /// Known at start (the demo's development issuer, tests).
+    Static(KeySet),
+    /// Fetched from the agency's JWKS URL and kept fresh.
+    Remote(Arc<RemoteKeys>),
 }
 
 /// One agency's verification settings and keys.
@@ -47,39 +58,15 @@ pub struct AgencyVerifier {
     pub audience: Vec<String>,
     pub algorithms: Vec<Algorithm>,
     pub leeway_secs: u64,
-    keys: HashMap<String, DecodingKey>,
-    /// Used when a token has no `kid` and the agency has exactly one key.
-    only_key: Option<DecodingKey>,
+    pub keys: AgencyKeys,
 }
 
 impl AgencyVerifier {
-    pub fn new(
-        agency: impl Into<String>,
-        issuer: impl Into<String>,
-        audience: Vec<String>,
-        algorithms: Vec<Algorithm>,
-        leeway_secs: u64,
-        jwks: &JwkSet,
-    ) -> Result<Self, String> {
-        let mut keys = HashMap::new();
-        let mut all = Vec::new();
-        for jwk in &jwks.keys {
-            let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable JWK: {e}"))?;
-            if let Some(kid) = &jwk.common.key_id {
-                keys.insert(kid.clone(), key.clone());
-            }
-            all.push(key);
+    async fn key(&self, kid: Option<&str>) -> Result<DecodingKey, AuthError> {
+        match &self.keys {
+            AgencyKeys::Static(set) => set.get(kid).cloned().ok_or(AuthError::UnknownKey),
+            AgencyKeys::Remote(remote) => remote.key(kid).await,
         }
-        let only_key = if all.len() == 1 { all.pop() } else { None };
-        Ok(Self {
-            agency: agency.into(),
-            issuer: issuer.into(),
-            audience,
-            algorithms,
-            leeway_secs,
-            keys,
-            only_key,
-        })
     }
 }
 
@@ -115,7 +102,7 @@ impl TokenValidator {
     }
 
     /// Validates a bearer token; returns the agency code and the claims.
-    pub fn validate(&self, token: &str) -> Result<(String, Claims), AuthError> {
+    pub async fn validate(&self, token: &str) -> Result<(String, Claims), AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::Malformed("too large"));
         }
@@ -140,11 +127,7 @@ impl TokenValidator {
         if !verifier.algorithms.contains(&header.alg) {
             return Err(AuthError::AlgorithmNotAllowed);
         }
-        let key = match &header.kid {
-            Some(kid) => verifier.keys.get(kid),
-            None => verifier.only_key.as_ref(),
-        }
-        .ok_or(AuthError::UnknownKey)?;
+        let key = verifier.key(header.kid.as_deref()).await?;
 
         let mut validation = Validation::new(header.alg);
         validation.algorithms = vec![header.alg];
@@ -153,7 +136,7 @@ impl TokenValidator {
         validation.leeway = verifier.leeway_secs;
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| match e
             .kind()
         {
             ErrorKind::ExpiredSignature => AuthError::Expired,
