@@ -136,8 +136,13 @@ impl TestAppBuilder {
         gateway::db::migrate(&db).await.expect("migrate");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_info| {
+        let print_sql = std::env::var("TEST_PRINT_SQL").is_ok();
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::SeqCst);
+            if print_sql {
+                // Statement text only (parameters are not printed).
+                eprintln!("SQL: {}", info.statement.sql);
+            }
         });
         let cache: Arc<dyn Cache> = match redis_url() {
             Some(url) => Arc::new(

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
+// Loaders live for one request, so caching within it is safe and saves
+// re-reading rows two relations share (a staff member, a consent list).
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::Context;
 use entities::*;
 use sea_orm::DatabaseConnection;
@@ -15,8 +17,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::sources::db::loaders::{ById, Children};
 use crate::sources::db::scope::CaseScope;
 
-type ByIdLoader<E> = DataLoader<ById<E>>;
-pub type ChildLoader<E> = DataLoader<Children<E>>;
+type ByIdLoader<E> = DataLoader<ById<E>, HashMapCache>;
+pub type ChildLoader<E> = DataLoader<Children<E>, HashMapCache>;
 
 pub struct Loaders {
     pub agency: ByIdLoader<agency::Entity>,
@@ -47,7 +49,7 @@ where
     E: sea_orm::EntityTrait,
     E::Model: Sync,
 {
-    DataLoader::new(ById::<E>::new(db.clone()), tokio::spawn)
+    DataLoader::with_cache(ById::<E>::new(db.clone()), tokio::spawn, HashMapCache::default())
 }
 
 fn children<E>(loader: Children<E>) -> ChildLoader<E>
@@ -56,7 +58,7 @@ where
     E::Model: Sync,
     E::Column: Send + Sync,
 {
-    DataLoader::new(loader, tokio::spawn)
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
 impl Loaders {
