@@ -136,6 +136,7 @@ async fn verifiers(config: &Config, keys: &KeySource) -> Result<Vec<AgencyVerifi
                 .collect(),
             leeway_secs: agency.leeway_secs,
             keys,
+            claims: agency.claims.clone(),
         });
     }
     Ok(out)

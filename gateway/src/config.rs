@@ -265,6 +265,9 @@ pub struct AgencyConfig {
     /// How long the last good keys serve while the provider is down.
     #[serde(default = "default_jwks_max_stale")]
     pub jwks_max_stale_secs: u64,
+    /// Where the subject, roles, unit and scopes are in this agency's tokens.
+    #[serde(default)]
+    pub claims: crate::auth::ClaimMapping,
 }
 
 impl AgencyConfig {

@@ -52,6 +52,7 @@ pub fn demo_agencies(issuer_base: &str) -> BTreeMap<String, AgencyConfig> {
                     jwks_refresh_secs: 300,
                     jwks_min_refresh_secs: 10,
                     jwks_max_stale_secs: 3600,
+                    claims: Default::default(),
                 },
             )
         })

@@ -59,7 +59,17 @@ impl TestKey {
     pub fn sign(&self, claims: &serde_json::Value) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
+        self.sign_with_header(header, claims)
+    }
+
+    /// Signs with this key under any header (for forgery tests).
+    pub fn sign_with_header(&self, header: Header, claims: &serde_json::Value) -> String {
         jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&self.pkcs8)).expect("sign")
+    }
+
+    /// The raw public key (what an attacker would use as an HMAC secret).
+    pub fn public_bytes(&self) -> Vec<u8> {
+        self.public.clone()
     }
 }
 

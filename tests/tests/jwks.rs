@@ -24,6 +24,7 @@ fn validator(provider: &TestProvider, settings: JwksSettings) -> (TokenValidator
         algorithms: vec![Algorithm::EdDSA],
         leeway_secs: 5,
         keys: AgencyKeys::Remote(remote.clone()),
+        claims: Default::default(),
     }]);
     (v, remote)
 }

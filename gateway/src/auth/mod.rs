@@ -16,7 +16,9 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 pub use principal::{Principal, Role};
-pub use validator::{AgencyKeys, AgencyVerifier, AuthError, TokenValidator};
+pub use validator::{
+    AgencyKeys, AgencyVerifier, AuthError, ClaimMapping, Identity, TokenValidator,
+};
 
 use crate::sources::db::staff::{upsert_staff, StaffClaims};
 
@@ -64,24 +66,27 @@ impl Authenticator {
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or(AuthError::Malformed("expected a Bearer token"))?
             .trim();
-        let (agency, claims) = self.validator.validate(token).await?;
+        let id = self.validator.validate(token).await?;
+        self.principal(id).await.map(Some)
+    }
+
+    /// Turns a verified identity into a principal (also used by session sign-in).
+    pub async fn principal(&self, id: Identity) -> Result<Principal, AuthError> {
+        let agency = id.agency.clone();
         let (agency_id, agency_kind) =
             *self.agencies.get(&agency).ok_or(AuthError::UnknownAgency)?;
-        let roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
-        let staff_id = self.staff_id(&agency, agency_id, &claims).await?;
-        Ok(Some(Principal {
+        let roles: Vec<Role> = id.roles.iter().filter_map(|r| Role::parse(r)).collect();
+        let staff_id = self.staff_id(&agency, agency_id, &id).await?;
+        Ok(Principal {
             agency,
             agency_id,
             agency_kind,
-            subject: claims.sub,
+            subject: id.subject,
             roles,
-            unit: claims.unit,
-            scopes: claims
-                .scope
-                .map(|s| s.split_whitespace().map(str::to_string).collect())
-                .unwrap_or_default(),
+            unit: id.unit,
+            scopes: id.scopes,
             staff_id,
-        }))
+        })
     }
 
     /// The staff row for (agency, subject), created or updated from the
@@ -90,9 +95,9 @@ impl Authenticator {
         &self,
         agency: &str,
         agency_id: Uuid,
-        claims: &claims::Claims,
+        claims: &Identity,
     ) -> Result<Uuid, AuthError> {
-        let key = (agency.to_string(), claims.sub.clone());
+        let key = (agency.to_string(), claims.subject.clone());
         if let Some(seen) = self.seen.lock().expect("staff cache poisoned").get(&key) {
             if seen.roles == claims.roles && seen.unit == claims.unit {
                 return Ok(seen.staff_id);
@@ -102,7 +107,7 @@ impl Authenticator {
             &self.db,
             StaffClaims {
                 agency_id,
-                subject: &claims.sub,
+                subject: &claims.subject,
                 display_name: claims.name.as_deref(),
                 roles: &claims.roles,
                 unit: claims.unit.as_deref(),

@@ -10,7 +10,6 @@ use base64::Engine;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
-use super::claims::Claims;
 use super::jwks::{KeySet, RemoteKeys};
 
 /// Largest token accepted; anything bigger is refused before decoding.
@@ -43,6 +42,89 @@ pub enum AuthError {
     KeysUnavailable,
 }
 
+/// Where in an agency's tokens the gateway finds what it needs. Paths are
+/// dotted (`realm_access.roles`), because providers nest claims differently.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClaimMapping {
+    pub subject: String,
+    /// An array of strings, or one string separated by spaces or commas.
+    pub roles: String,
+    pub unit: String,
+    /// OAuth scopes: a space-separated string or an array.
+    pub scopes: String,
+    pub name: String,
+}
+
+impl Default for ClaimMapping {
+    fn default() -> Self {
+        Self {
+            subject: "sub".into(),
+            roles: "roles".into(),
+            unit: "unit".into(),
+            scopes: "scope".into(),
+            name: "name".into(),
+        }
+    }
+}
+
+/// What a verified token says about its bearer, in the gateway's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Agency code, bound by the issuer.
+    pub agency: String,
+    pub subject: String,
+    pub roles: Vec<String>,
+    pub unit: Option<String>,
+    pub scopes: Vec<String>,
+    pub name: Option<String>,
+}
+
+fn at_path<'a>(claims: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    path.split('.').try_fold(claims, |v, part| v.get(part))
+}
+
+fn string_at(claims: &serde_json::Value, path: &str) -> Option<String> {
+    match at_path(claims, path)? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn list_at(claims: &serde_json::Value, path: &str) -> Vec<String> {
+    match at_path(claims, path) {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        Some(serde_json::Value::String(s)) => s
+            .split([' ', ','])
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl ClaimMapping {
+    /// Reads the caller's identity out of verified claims.
+    pub fn identity(
+        &self,
+        agency: &str,
+        claims: &serde_json::Value,
+    ) -> Result<Identity, AuthError> {
+        Ok(Identity {
+            agency: agency.to_string(),
+            subject: string_at(claims, &self.subject).ok_or(AuthError::Malformed("no subject"))?,
+            roles: list_at(claims, &self.roles),
+            unit: string_at(claims, &self.unit),
+            scopes: list_at(claims, &self.scopes),
+            name: string_at(claims, &self.name),
+        })
+    }
+}
+
 /// Where an agency's keys come from.
 pub enum AgencyKeys {
     /// Known at start (the demo's development issuer, tests).
@@ -59,6 +141,7 @@ pub struct AgencyVerifier {
     pub algorithms: Vec<Algorithm>,
     pub leeway_secs: u64,
     pub keys: AgencyKeys,
+    pub claims: ClaimMapping,
 }
 
 impl AgencyVerifier {
@@ -102,7 +185,7 @@ impl TokenValidator {
     }
 
     /// Validates a bearer token; returns the agency code and the claims.
-    pub async fn validate(&self, token: &str) -> Result<(String, Claims), AuthError> {
+    pub async fn validate(&self, token: &str) -> Result<Identity, AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::Malformed("too large"));
         }
@@ -135,23 +218,24 @@ impl TokenValidator {
         validation.set_audience(&verifier.audience);
         validation.leeway = verifier.leeway_secs;
         validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| match e
-            .kind()
-        {
-            ErrorKind::ExpiredSignature => AuthError::Expired,
-            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-            ErrorKind::InvalidAudience => AuthError::WrongAudience,
-            ErrorKind::InvalidIssuer => AuthError::UnknownIssuer,
-            ErrorKind::InvalidSignature => AuthError::BadSignature,
-            ErrorKind::InvalidAlgorithm => AuthError::AlgorithmNotAllowed,
-            _ => AuthError::Malformed("claims"),
-        })?;
-        if let Some(agency) = &data.claims.agency {
-            if agency != &verifier.agency {
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).map_err(
+            |e| match e.kind() {
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+                ErrorKind::InvalidAudience => AuthError::WrongAudience,
+                ErrorKind::InvalidIssuer => AuthError::UnknownIssuer,
+                ErrorKind::InvalidSignature => AuthError::BadSignature,
+                ErrorKind::InvalidAlgorithm => AuthError::AlgorithmNotAllowed,
+                _ => AuthError::Malformed("claims"),
+            },
+        )?;
+        // A token that names an agency must name its issuer's.
+        if let Some(agency) = data.claims.get("agency") {
+            if agency.as_str() != Some(verifier.agency.as_str()) {
                 return Err(AuthError::AgencyMismatch);
             }
         }
-        Ok((verifier.agency.clone(), data.claims))
+        verifier.claims.identity(&verifier.agency, &data.claims)
     }
 }
