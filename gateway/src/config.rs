@@ -42,6 +42,8 @@ pub struct Config {
     /// The agencies whose people may sign in, keyed by agency code (`lund`, `af`, ...).
     #[serde(default)]
     pub agencies: BTreeMap<String, AgencyConfig>,
+    #[serde(default)]
+    pub sessions: SessionConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -268,6 +270,125 @@ pub struct AgencyConfig {
     /// Where the subject, roles, unit and scopes are in this agency's tokens.
     #[serde(default)]
     pub claims: crate::auth::ClaimMapping,
+    /// For agencies that issue opaque access tokens (RFC 7662).
+    #[serde(default)]
+    pub introspection: Option<IntrospectionConfig>,
+    /// The gateway as this agency's OAuth client (client credentials), to
+    /// call the agency's own API.
+    #[serde(default)]
+    pub client: Option<ClientCredentialsConfig>,
+    /// Browser sign-in (authorization code + PKCE) for the dashboard page.
+    #[serde(default)]
+    pub login: Option<LoginConfig>,
+}
+
+/// A client secret: inline (from the environment) or from a file.
+#[derive(Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSecret {
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSecret")
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<secret>"),
+            )
+            .field("client_secret_file", &self.client_secret_file)
+            .finish()
+    }
+}
+
+impl ClientSecret {
+    /// The secret, naming `key` (e.g. `agencies.af.client`) on failure.
+    pub fn resolve(&self, key: &str) -> Result<String, ConfigError> {
+        read_secret(
+            &format!("{key}.client_secret"),
+            &self.client_secret,
+            &self.client_secret_file,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectionConfig {
+    pub url: String,
+    pub client_id: String,
+    #[serde(flatten)]
+    pub secret: ClientSecret,
+    /// Longest an "active" answer is reused (never past the token's `exp`).
+    #[serde(default = "default_introspection_cache")]
+    pub cache_secs: u64,
+}
+
+fn default_introspection_cache() -> u64 {
+    60
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCredentialsConfig {
+    pub token_url: String,
+    pub client_id: String,
+    #[serde(flatten)]
+    pub secret: ClientSecret,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Refresh this many seconds before the token expires.
+    #[serde(default = "default_refresh_margin")]
+    pub refresh_margin_secs: u64,
+}
+
+fn default_refresh_margin() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginConfig {
+    pub authorization_url: String,
+    pub token_url: String,
+    pub client_id: String,
+    #[serde(flatten)]
+    pub secret: ClientSecret,
+    /// Where the provider sends the browser back: `https://<gateway>/auth/<agency>/callback`.
+    pub redirect_url: String,
+    #[serde(default = "default_login_scopes")]
+    pub scopes: Vec<String>,
+}
+
+fn default_login_scopes() -> Vec<String> {
+    vec!["openid".into(), "profile".into()]
+}
+
+/// Browser sessions (cookie + server-side state in the cache).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub cookie_name: String,
+    /// Ends after this long without a request.
+    pub idle_timeout_secs: u64,
+    /// Ends this long after sign-in, however active.
+    pub absolute_timeout_secs: u64,
+    /// `Secure` cookies (turn off only for plain-http loopback tests and the demo).
+    pub secure_cookie: bool,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            cookie_name: "samverkan_session".into(),
+            idle_timeout_secs: 30 * 60,
+            absolute_timeout_secs: 8 * 3600,
+            secure_cookie: true,
+        }
+    }
 }
 
 impl AgencyConfig {
@@ -380,6 +501,14 @@ impl Config {
                 "must be between 1 and 10000",
             ));
         }
+        if self.sessions.idle_timeout_secs == 0
+            || self.sessions.idle_timeout_secs > self.sessions.absolute_timeout_secs
+        {
+            return Err(invalid(
+                "sessions.idle_timeout_secs",
+                "must be between 1 and sessions.absolute_timeout_secs",
+            ));
+        }
         if self.server.request_timeout_secs == 0 {
             return Err(invalid("server.request_timeout_secs", "must be at least 1"));
         }
@@ -424,6 +553,50 @@ impl Config {
                     ));
                 }
             }
+            let https_or_loopback = |u: &str| {
+                u.starts_with("https://")
+                    || u.starts_with("http://127.0.0.1")
+                    || u.starts_with("http://localhost")
+                    || u.starts_with("http://[::1]")
+            };
+            if let Some(i) = &agency.introspection {
+                if !https_or_loopback(&i.url) {
+                    return Err(invalid(
+                        key("introspection.url"),
+                        "must be https (plain http only on loopback)",
+                    ));
+                }
+                i.secret.resolve(&key("introspection"))?;
+            }
+            if let Some(c) = &agency.client {
+                if !https_or_loopback(&c.token_url) {
+                    return Err(invalid(
+                        key("client.token_url"),
+                        "must be https (plain http only on loopback)",
+                    ));
+                }
+                c.secret.resolve(&key("client"))?;
+            }
+            if let Some(l) = &agency.login {
+                for (k, u) in [
+                    ("login.authorization_url", &l.authorization_url),
+                    ("login.token_url", &l.token_url),
+                ] {
+                    if !https_or_loopback(u) {
+                        return Err(invalid(
+                            key(k),
+                            "must be https (plain http only on loopback)",
+                        ));
+                    }
+                }
+                if !l.scopes.iter().any(|s| s == "openid") {
+                    return Err(invalid(
+                        key("login.scopes"),
+                        "must include openid (the ID token proves who signed in)",
+                    ));
+                }
+                l.secret.resolve(&key("login"))?;
+            }
             if let Some(jwks) = &agency.jwks_url {
                 if !(jwks.starts_with("https://")
                     || jwks.starts_with("http://127.0.0.1")
@@ -455,6 +628,7 @@ struct ServerDefaults {
     cache: CacheConfig,
     telemetry: TelemetryConfig,
     limits: LimitsConfig,
+    sessions: SessionConfig,
 }
 
 #[cfg(test)]

@@ -53,6 +53,9 @@ pub fn demo_agencies(issuer_base: &str) -> BTreeMap<String, AgencyConfig> {
                     jwks_min_refresh_secs: 10,
                     jwks_max_stale_secs: 3600,
                     claims: Default::default(),
+                    introspection: None,
+                    client: None,
+                    login: None,
                 },
             )
         })
@@ -117,6 +120,11 @@ pub fn demo_config(data_dir: &Path, listen: SocketAddr) -> std::io::Result<Confi
         },
         limits: LimitsConfig::default(),
         agencies: demo_agencies(&issuer_base(listen)),
+        // The demo is plain http on loopback; its cookies cannot be Secure.
+        sessions: crate::config::SessionConfig {
+            secure_cookie: false,
+            ..Default::default()
+        },
     })
 }
 

@@ -127,6 +127,10 @@ impl TestAppBuilder {
             telemetry: TelemetryConfig::default(),
             limits: self.limits.unwrap_or_default(),
             agencies: gateway::demo::demo_agencies(&base),
+            sessions: gateway::config::SessionConfig {
+                secure_cookie: false,
+                ..Default::default()
+            },
         };
         config.validate().expect("test config is valid");
 
