@@ -20,9 +20,15 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::browser::{self, BrowserLogin};
+use crate::auth::client_credentials::ClientCredentials;
 use crate::auth::dev_issuer::DevIssuer;
+use crate::auth::introspection::Introspector;
 use crate::auth::jwks::{KeySet, RemoteKeys};
-use crate::auth::{AgencyKeys, AgencyVerifier, AuthError, Authenticator, TokenValidator};
+use crate::auth::session::SessionStore;
+use crate::auth::{
+    AgencyKeys, AgencyVerifier, AuthError, Authenticator, CallerError, TokenValidator,
+};
 use crate::cache::Cache;
 use crate::config::{Config, LimitsConfig};
 use crate::crypto::PiiKeys;
@@ -37,6 +43,9 @@ pub struct Services {
     pub auth: Authenticator,
     pub pii: PiiKeys,
     pub limits: LimitsConfig,
+    /// The gateway's OAuth client per agency code, for calling that
+    /// agency's API (only agencies with a `client` section).
+    pub clients: HashMap<String, Arc<ClientCredentials>>,
 }
 
 #[derive(Clone)]
@@ -45,6 +54,8 @@ pub struct AppState {
     pub schema: GatewaySchema,
     pub dev_issuer: Option<Arc<DevIssuer>>,
     pub graphiql: bool,
+    /// Browser sign-in and its sessions (`/auth/...`).
+    pub browser: Arc<BrowserLogin>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +76,9 @@ pub enum KeySource {
     Dev(Arc<DevIssuer>),
     /// Each agency's configured JWKS URL.
     Jwks,
+    /// Both: an agency's JWKS URL when it has one, else the development
+    /// issuer (tests that mix dev agencies with a real provider's).
+    DevAndJwks(Arc<DevIssuer>),
 }
 
 /// Builds the shared state from config and ready connections.
@@ -78,16 +92,25 @@ pub async fn build_state(
     let pii = PiiKeys::from_encoded(&enc, &lookup)?;
     let agencies = sync_agencies(&db, &config.agencies).await?;
     let verifiers = verifiers(config, &keys).await?;
-    let auth = Authenticator::new(TokenValidator::new(verifiers), agencies, db.clone());
+    let validator = TokenValidator::new(verifiers).with_introspectors(introspectors(config)?);
+    // Sessions live in the shared cache (Redis in production), so any replica can serve them.
+    let sessions = SessionStore::new(cache.clone(), config.sessions.clone());
+    let auth = Authenticator::new(validator, agencies, db.clone()).with_sessions(sessions.clone());
+    let browser = BrowserLogin::new(config, sessions).map_err(|e| BuildError::Agency {
+        agency: e.agency,
+        message: format!("login: {}", e.message),
+    })?;
+    let browser = Arc::new(browser);
     let services = Arc::new(Services {
         db,
         cache,
         auth,
         pii,
         limits: config.limits.clone(),
+        clients: clients(config)?,
     });
     let dev_issuer = match keys {
-        KeySource::Dev(issuer) => Some(issuer),
+        KeySource::Dev(issuer) | KeySource::DevAndJwks(issuer) => Some(issuer),
         KeySource::Jwks => None,
     };
     Ok(AppState {
@@ -95,7 +118,31 @@ pub async fn build_state(
         services,
         dev_issuer,
         graphiql: config.server.graphiql,
+        browser,
     })
+}
+
+/// The agencies that issue opaque tokens, in config order (by agency code).
+fn introspectors(config: &Config) -> Result<Vec<Arc<Introspector>>, BuildError> {
+    let mut out = Vec::new();
+    for (code, agency) in &config.agencies {
+        if let Some(introspector) = Introspector::from_config(code, agency)? {
+            out.push(Arc::new(introspector));
+        }
+    }
+    Ok(out)
+}
+
+/// The gateway's client of each agency that has a `client` section.
+fn clients(config: &Config) -> Result<HashMap<String, Arc<ClientCredentials>>, BuildError> {
+    let mut out = HashMap::new();
+    for (code, agency) in &config.agencies {
+        if let Some(client) = &agency.client {
+            let client = ClientCredentials::from_config(code, client)?;
+            out.insert(code.clone(), Arc::new(client));
+        }
+    }
+    Ok(out)
 }
 
 async fn verifiers(config: &Config, keys: &KeySource) -> Result<Vec<AgencyVerifier>, BuildError> {
@@ -105,12 +152,20 @@ async fn verifiers(config: &Config, keys: &KeySource) -> Result<Vec<AgencyVerifi
             agency: code.clone(),
             message,
         };
-        let keys = match keys {
-            KeySource::Dev(issuer) => {
+        // An agency that issues only opaque tokens has no keys to fetch:
+        // introspection alone vouches for its tokens.
+        if matches!(keys, KeySource::Jwks)
+            && agency.jwks_url.is_none()
+            && agency.introspection.is_some()
+        {
+            continue;
+        }
+        let keys = match (keys, &agency.jwks_url) {
+            (KeySource::Dev(issuer), _) | (KeySource::DevAndJwks(issuer), None) => {
                 let jwks = issuer.jwks(code).map_err(|e| err(e.to_string()))?;
                 AgencyKeys::Static(KeySet::from_jwks(&jwks).map_err(err)?)
             }
-            KeySource::Jwks => {
+            (KeySource::Jwks | KeySource::DevAndJwks(_), _) => {
                 let url = agency.jwks_url.as_ref().ok_or_else(|| {
                     err("jwks_url: required to verify this agency's tokens".into())
                 })?;
@@ -147,7 +202,11 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let mut app = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz))
+        .route("/auth/{agency}/login", get(browser::login))
+        .route("/auth/{agency}/callback", get(browser::callback))
+        .route("/auth/session", get(browser::session))
+        .route("/auth/logout", axum::routing::post(browser::logout));
     if state.dev_issuer.is_some() {
         app = app
             .route(
@@ -252,9 +311,17 @@ async fn execute(
             )
         }
     };
-    let principal = match state.services.auth.authenticate(&headers).await {
+    let principal = match state
+        .services
+        .auth
+        .authenticate_request(&method, &headers)
+        .await
+    {
         Ok(p) => p,
-        Err(e) => return unauthorized(&e),
+        Err(CallerError::Token(e)) => return unauthorized(&e),
+        Err(CallerError::Session(e)) => {
+            return browser::graphql_refusal(&e, state.browser.sessions())
+        }
     };
     if method == Method::GET && is_mutation(&request) {
         return error_response(

@@ -4,7 +4,9 @@
 //! cache when those variables are absent. Tokens are real, signed by the
 //! development issuer that the test's gateway trusts.
 
+pub mod login_provider;
 pub mod provider;
+pub mod token_server;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -54,11 +56,32 @@ pub struct TestApp {
 #[derive(Default)]
 pub struct TestAppBuilder {
     limits: Option<LimitsConfig>,
+    agencies: Vec<(String, gateway::config::AgencyConfig)>,
+    configure: Vec<ConfigHook>,
 }
+
+/// A change to the test's config once the gateway's address is known.
+type ConfigHook = Box<dyn FnOnce(&mut Config) + Send>;
 
 impl TestAppBuilder {
     pub fn limits(mut self, limits: LimitsConfig) -> Self {
         self.limits = Some(limits);
+        self
+    }
+
+    /// Adds (or replaces a demo agency with) an agency from config. With a
+    /// `jwks_url` its tokens are verified with the keys fetched from there,
+    /// as in production; without one, with the development issuer's.
+    pub fn agency(mut self, code: &str, agency: gateway::config::AgencyConfig) -> Self {
+        self.agencies.push((code.to_string(), agency));
+        self
+    }
+
+    /// Changes the config after it is built (the gateway's address is in
+    /// `config.server.listen` by then: browser sign-in's `redirect_url`
+    /// needs it), before it is validated.
+    pub fn configure(mut self, f: impl FnOnce(&mut Config) + Send + 'static) -> Self {
+        self.configure.push(Box::new(f));
         self
     }
 
@@ -112,7 +135,7 @@ impl TestAppBuilder {
                 )
             }
         };
-        let config = Config {
+        let mut config = Config {
             server: ServerConfig {
                 listen: addr,
                 ..ServerConfig::default()
@@ -126,12 +149,19 @@ impl TestAppBuilder {
             },
             telemetry: TelemetryConfig::default(),
             limits: self.limits.unwrap_or_default(),
-            agencies: gateway::demo::demo_agencies(&base),
+            agencies: {
+                let mut agencies = gateway::demo::demo_agencies(&base);
+                agencies.extend(self.agencies);
+                agencies
+            },
             sessions: gateway::config::SessionConfig {
                 secure_cookie: false,
                 ..Default::default()
             },
         };
+        for f in self.configure {
+            f(&mut config);
+        }
         config.validate().expect("test config is valid");
 
         let mut db = gateway::db::connect(&config.database)
@@ -156,9 +186,14 @@ impl TestAppBuilder {
             ),
             None => Arc::new(MemoryCache::default()),
         };
-        let state = app::build_state(&config, db.clone(), cache, KeySource::Dev(issuer.clone()))
-            .await
-            .expect("build state");
+        let state = app::build_state(
+            &config,
+            db.clone(),
+            cache,
+            KeySource::DevAndJwks(issuer.clone()),
+        )
+        .await
+        .expect("build state");
         let router = app::router(state, &config);
         let server = tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");

@@ -1,10 +1,14 @@
 //! Authentication: bearer token -> which agency issued it -> validate ->
 //! [`Principal`]. No token means an anonymous caller (public fields only).
 
+pub mod browser;
 pub mod claims;
+pub mod client_credentials;
 pub mod dev_issuer;
+pub mod introspection;
 pub mod jwks;
 pub mod principal;
+pub mod session;
 pub mod validator;
 
 use std::collections::HashMap;
@@ -37,6 +41,17 @@ pub struct Authenticator {
     agencies: HashMap<String, (Uuid, AgencyKind)>,
     db: DatabaseConnection,
     seen: Mutex<HashMap<(String, String), SeenStaff>>,
+    /// Browser sessions; `None` where no cookie may authenticate.
+    sessions: Option<session::SessionStore>,
+}
+
+/// Why a request's credentials were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallerError {
+    #[error(transparent)]
+    Token(#[from] AuthError),
+    #[error(transparent)]
+    Session(#[from] session::SessionError),
 }
 
 impl Authenticator {
@@ -50,7 +65,47 @@ impl Authenticator {
             agencies,
             db,
             seen: Mutex::new(HashMap::new()),
+            sessions: None,
         }
+    }
+
+    /// Lets the session cookie authenticate requests (see [`Self::authenticate_request`]).
+    pub fn with_sessions(mut self, sessions: session::SessionStore) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    /// The one place that decides who is calling `/graphql`: a bearer token
+    /// if the request has an `Authorization` header (it wins over a cookie,
+    /// so API clients are never affected by a browser's session), else the
+    /// session cookie with its CSRF check, else anonymous (`Ok(None)`).
+    pub async fn authenticate_request(
+        &self,
+        method: &http::Method,
+        headers: &HeaderMap,
+    ) -> Result<Option<Principal>, CallerError> {
+        if headers.contains_key(http::header::AUTHORIZATION) {
+            return Ok(self.authenticate(headers).await?);
+        }
+        let Some(sessions) = &self.sessions else {
+            return Ok(None);
+        };
+        match sessions.authenticate(method, headers).await? {
+            Some(session) => Ok(Some(self.principal(session.identity()).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Verifies an ID token from `agency`'s browser sign-in (audience = `client_id`).
+    pub async fn verify_id_token(
+        &self,
+        agency: &str,
+        token: &str,
+        client_id: &str,
+    ) -> Result<(Identity, serde_json::Value), AuthError> {
+        self.validator
+            .validate_id_token(agency, token, client_id)
+            .await
     }
 
     /// `Ok(None)` when the request carries no credentials.

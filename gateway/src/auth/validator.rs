@@ -1,6 +1,8 @@
 //! Token validation: the token's issuer selects the agency; the signature is
 //! checked against that agency's keys only; iss, aud, exp and nbf are checked
 //! with the agency's leeway; the `agency` claim, if present, must agree.
+//! A token that is not a JWS at all is an opaque token: it is introspected
+//! by the agencies that issue such tokens (see [`super::introspection`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,6 +12,7 @@ use base64::Engine;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
+use super::introspection::Introspector;
 use super::jwks::{KeySet, RemoteKeys};
 
 /// Largest token accepted; anything bigger is refused before decoding.
@@ -40,6 +43,14 @@ pub enum AuthError {
     UnknownAgency,
     #[error("the agency's signing keys cannot be fetched; try again later")]
     KeysUnavailable,
+    #[error("the token is not active (revoked or expired)")]
+    NotActive,
+    #[error("the token's issuer is not the agency that vouched for it")]
+    IntrospectionIssuerMismatch,
+    #[error("the agency's token introspection cannot be reached; try again later")]
+    IntrospectionUnavailable,
+    #[error("the agency's introspection answer is unusable: {0}")]
+    BadIntrospection(&'static str),
 }
 
 /// Where in an agency's tokens the gateway finds what it needs. Paths are
@@ -151,6 +162,47 @@ impl AgencyVerifier {
             AgencyKeys::Remote(remote) => remote.key(kid).await,
         }
     }
+
+    /// Checks a token against this agency: algorithm, signature with its
+    /// keys, iss, `audience`, exp, nbf and the agency claim. Shared by bearer
+    /// tokens and browser sign-in's ID tokens, so both are held to one rule.
+    async fn verify(
+        &self,
+        token: &str,
+        header: &jsonwebtoken::Header,
+        audience: &[String],
+    ) -> Result<serde_json::Value, AuthError> {
+        if !self.algorithms.contains(&header.alg) {
+            return Err(AuthError::AlgorithmNotAllowed);
+        }
+        let key = self.key(header.kid.as_deref()).await?;
+
+        let mut validation = Validation::new(header.alg);
+        validation.algorithms = vec![header.alg];
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(audience);
+        validation.leeway = self.leeway_secs;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).map_err(
+            |e| match e.kind() {
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+                ErrorKind::InvalidAudience => AuthError::WrongAudience,
+                ErrorKind::InvalidIssuer => AuthError::UnknownIssuer,
+                ErrorKind::InvalidSignature => AuthError::BadSignature,
+                ErrorKind::InvalidAlgorithm => AuthError::AlgorithmNotAllowed,
+                _ => AuthError::Malformed("claims"),
+            },
+        )?;
+        // A token that names an agency must name its issuer's.
+        if let Some(agency) = data.claims.get("agency") {
+            if agency.as_str() != Some(self.agency.as_str()) {
+                return Err(AuthError::AgencyMismatch);
+            }
+        }
+        Ok(data.claims)
+    }
 }
 
 /// Parses `RS256`, `PS256`, `ES256`, `EdDSA`; nothing else (never `none` or HMAC).
@@ -164,9 +216,24 @@ pub fn parse_algorithm(name: &str) -> Option<Algorithm> {
     }
 }
 
+/// Three dot-separated base64url parts (RFC 7515 compact form); empty parts
+/// count, so an unsigned `alg: none` token is still refused as a JWT and
+/// never sent to an agency.
+fn looks_like_jws(token: &str) -> bool {
+    let is_b64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    token.split('.').count() == 3 && token.bytes().all(|b| b == b'.' || is_b64url(b))
+}
+
+/// The characters of an RFC 6750 `b64token`: nothing else is sent to an agency.
+fn is_b64token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+}
+
 #[derive(Default)]
 pub struct TokenValidator {
     by_issuer: HashMap<String, AgencyVerifier>,
+    /// Asked in this order about tokens that are not JWSs.
+    introspectors: Vec<Arc<Introspector>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -181,13 +248,23 @@ impl TokenValidator {
                 .into_iter()
                 .map(|v| (v.issuer.clone(), v))
                 .collect(),
+            introspectors: Vec::new(),
         }
+    }
+
+    /// Also accepts opaque tokens, asking these agencies in this order.
+    pub fn with_introspectors(mut self, introspectors: Vec<Arc<Introspector>>) -> Self {
+        self.introspectors = introspectors;
+        self
     }
 
     /// Validates a bearer token; returns the agency code and the claims.
     pub async fn validate(&self, token: &str) -> Result<Identity, AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::Malformed("too large"));
+        }
+        if !self.introspectors.is_empty() && !looks_like_jws(token) {
+            return self.introspect(token).await;
         }
         let mut parts = token.split('.');
         let (Some(_), Some(payload), Some(_), None) =
@@ -207,35 +284,56 @@ impl TokenValidator {
             .iss
             .ok_or(AuthError::Malformed("no issuer"))?;
         let verifier = self.by_issuer.get(&iss).ok_or(AuthError::UnknownIssuer)?;
-        if !verifier.algorithms.contains(&header.alg) {
-            return Err(AuthError::AlgorithmNotAllowed);
-        }
-        let key = verifier.key(header.kid.as_deref()).await?;
+        let claims = verifier.verify(token, &header, &verifier.audience).await?;
+        verifier.claims.identity(&verifier.agency, &claims)
+    }
 
-        let mut validation = Validation::new(header.alg);
-        validation.algorithms = vec![header.alg];
-        validation.set_issuer(&[&verifier.issuer]);
-        validation.set_audience(&verifier.audience);
-        validation.leeway = verifier.leeway_secs;
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).map_err(
-            |e| match e.kind() {
-                ErrorKind::ExpiredSignature => AuthError::Expired,
-                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-                ErrorKind::InvalidAudience => AuthError::WrongAudience,
-                ErrorKind::InvalidIssuer => AuthError::UnknownIssuer,
-                ErrorKind::InvalidSignature => AuthError::BadSignature,
-                ErrorKind::InvalidAlgorithm => AuthError::AlgorithmNotAllowed,
-                _ => AuthError::Malformed("claims"),
-            },
-        )?;
-        // A token that names an agency must name its issuer's.
-        if let Some(agency) = data.claims.get("agency") {
-            if agency.as_str() != Some(verifier.agency.as_str()) {
-                return Err(AuthError::AgencyMismatch);
+    /// The first agency that answers "active, and mine" wins. Otherwise the
+    /// most telling refusal: an unreachable agency (the token may be its)
+    /// over a specific reason over plain "not active".
+    async fn introspect(&self, token: &str) -> Result<Identity, AuthError> {
+        if token.is_empty() || !token.bytes().all(is_b64token_byte) {
+            return Err(AuthError::Malformed("not a bearer token"));
+        }
+        let mut refusal = AuthError::NotActive;
+        for introspector in &self.introspectors {
+            match introspector.introspect(token).await {
+                Ok(id) => return Ok(id),
+                Err(AuthError::NotActive) => {}
+                Err(e) => {
+                    if refusal == AuthError::NotActive || e == AuthError::IntrospectionUnavailable {
+                        refusal = e;
+                    }
+                }
             }
         }
-        verifier.claims.identity(&verifier.agency, &data.claims)
+        Err(refusal)
+    }
+
+    /// Validates an OpenID Connect ID token that `agency`'s browser sign-in
+    /// returned: that agency's keys and issuer only, and `aud` = the login's
+    /// client id (an ID token is for the client, not for the API). Returns
+    /// the identity and the verified claims (the caller checks `nonce`).
+    pub async fn validate_id_token(
+        &self,
+        agency: &str,
+        token: &str,
+        client_id: &str,
+    ) -> Result<(Identity, serde_json::Value), AuthError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::Malformed("too large"));
+        }
+        let verifier = self
+            .by_issuer
+            .values()
+            .find(|v| v.agency == agency)
+            .ok_or(AuthError::UnknownAgency)?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed("bad header"))?;
+        let claims = verifier
+            .verify(token, &header, &[client_id.to_string()])
+            .await?;
+        let identity = verifier.claims.identity(&verifier.agency, &claims)?;
+        Ok((identity, claims))
     }
 }

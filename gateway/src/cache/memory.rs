@@ -33,6 +33,45 @@ impl Cache for MemoryCache {
         Ok(())
     }
 
+    async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        self.entries
+            .lock()
+            .expect("cache lock poisoned")
+            .remove(key);
+        Ok(())
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        let removed = self
+            .entries
+            .lock()
+            .expect("cache lock poisoned")
+            .remove(key);
+        Ok(removed
+            .filter(|(_, expires)| *expires > Instant::now())
+            .map(|(value, _)| value))
+    }
+
+    async fn set_if_present(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
+        let mut entries = self.entries.lock().expect("cache lock poisoned");
+        match entries.get_mut(key) {
+            Some(entry) if entry.1 > Instant::now() => {
+                *entry = (value.to_vec(), Instant::now() + ttl);
+                Ok(true)
+            }
+            Some(_) => {
+                entries.remove(key);
+                Ok(false)
+            }
+            None => Ok(false),
+        }
+    }
+
     async fn ping(&self) -> Result<(), CacheError> {
         Ok(())
     }

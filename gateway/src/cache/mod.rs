@@ -17,6 +17,20 @@ pub enum CacheError {
 pub trait Cache: Send + Sync {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError>;
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError>;
+    /// Removes `key` (absent is fine). Sign-out must really end a session.
+    async fn delete(&self, key: &str) -> Result<(), CacheError>;
+    /// Reads and removes `key` in one step, so a one-use value (a pending
+    /// sign-in's `state`) cannot be used twice by two racing requests.
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError>;
+    /// Overwrites `key` only if it still exists; `false` if it did not. A
+    /// session's "last seen" update must not bring back a session that a
+    /// concurrent sign-out just deleted.
+    async fn set_if_present(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, CacheError>;
     /// Answers when the cache is reachable (for `/readyz`).
     async fn ping(&self) -> Result<(), CacheError>;
     /// Which backend, for logs and `/readyz`.

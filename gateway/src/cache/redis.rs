@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
-use redis::AsyncCommands;
+use redis::{AsyncCommands, ExistenceCheck, SetExpiry, SetOptions};
 
 use super::{Cache, CacheError};
 
@@ -44,6 +44,34 @@ impl Cache for RedisCache {
         conn.set_ex::<_, _, ()>(self.key(key), value, ttl.as_secs().max(1))
             .await
             .map_err(unavailable)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        let mut conn = self.conn.clone();
+        conn.del::<_, ()>(self.key(key)).await.map_err(unavailable)
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        // GETDEL (Redis 6.2+) is atomic: of two racing callers only one gets the value.
+        let mut conn = self.conn.clone();
+        conn.get_del(self.key(key)).await.map_err(unavailable)
+    }
+
+    async fn set_if_present(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
+        let mut conn = self.conn.clone();
+        let options = SetOptions::default()
+            .conditional_set(ExistenceCheck::XX)
+            .with_expiration(SetExpiry::EX(ttl.as_secs().max(1)));
+        let reply: Option<String> = conn
+            .set_options(self.key(key), value, options)
+            .await
+            .map_err(unavailable)?;
+        Ok(reply.is_some())
     }
 
     async fn ping(&self) -> Result<(), CacheError> {

@@ -49,7 +49,11 @@ where
     E: sea_orm::EntityTrait,
     E::Model: Sync,
 {
-    DataLoader::with_cache(ById::<E>::new(db.clone()), tokio::spawn, HashMapCache::default())
+    DataLoader::with_cache(
+        ById::<E>::new(db.clone()),
+        tokio::spawn,
+        HashMapCache::default(),
+    )
 }
 
 fn children<E>(loader: Children<E>) -> ChildLoader<E>

@@ -17,24 +17,94 @@ const SWEDISH_FEMALE: &[&str] = &[
 
 /// Common Swedish given names (male).
 const SWEDISH_MALE: &[&str] = &[
-    "Erik", "Lars", "Karl", "Johan", "Anders", "Per", "Mikael", "Nils", "Oskar", "Lucas", "Emil",
-    "Viktor", "Fredrik", "Daniel", "Andreas", "Jonas", "Magnus", "Gustav", "Axel", "Hugo",
-    "Filip", "Henrik", "Mattias", "Stefan", "Thomas", "Patrik", "Sebastian", "Isak", "Olle",
+    "Erik",
+    "Lars",
+    "Karl",
+    "Johan",
+    "Anders",
+    "Per",
+    "Mikael",
+    "Nils",
+    "Oskar",
+    "Lucas",
+    "Emil",
+    "Viktor",
+    "Fredrik",
+    "Daniel",
+    "Andreas",
+    "Jonas",
+    "Magnus",
+    "Gustav",
+    "Axel",
+    "Hugo",
+    "Filip",
+    "Henrik",
+    "Mattias",
+    "Stefan",
+    "Thomas",
+    "Patrik",
+    "Sebastian",
+    "Isak",
+    "Olle",
     "Linus",
 ];
 
 /// Given names common among people born abroad (female).
 const OTHER_FEMALE: &[&str] = &[
-    "Fatima", "Amina", "Leyla", "Hodan", "Noor", "Zeynep", "Rania", "Mariam", "Aisha", "Samira",
-    "Yasmin", "Hiba", "Dalia", "Shirin", "Zahra", "Nadia", "Selam", "Mebrat", "Agnieszka",
-    "Olena", "Ana", "Lejla", "Dunja", "Sahra", "Halima",
+    "Fatima",
+    "Amina",
+    "Leyla",
+    "Hodan",
+    "Noor",
+    "Zeynep",
+    "Rania",
+    "Mariam",
+    "Aisha",
+    "Samira",
+    "Yasmin",
+    "Hiba",
+    "Dalia",
+    "Shirin",
+    "Zahra",
+    "Nadia",
+    "Selam",
+    "Mebrat",
+    "Agnieszka",
+    "Olena",
+    "Ana",
+    "Lejla",
+    "Dunja",
+    "Sahra",
+    "Halima",
 ];
 
 /// Given names common among people born abroad (male).
 const OTHER_MALE: &[&str] = &[
-    "Mohammed", "Ali", "Ahmed", "Omar", "Hassan", "Yusuf", "Dawit", "Tesfaye", "Abdullahi",
-    "Mustafa", "Karim", "Reza", "Mehmet", "Emre", "Ibrahim", "Khalid", "Said", "Tomasz",
-    "Andriy", "Milan", "Amir", "Bilal", "Samir", "Yonas", "Faisal",
+    "Mohammed",
+    "Ali",
+    "Ahmed",
+    "Omar",
+    "Hassan",
+    "Yusuf",
+    "Dawit",
+    "Tesfaye",
+    "Abdullahi",
+    "Mustafa",
+    "Karim",
+    "Reza",
+    "Mehmet",
+    "Emre",
+    "Ibrahim",
+    "Khalid",
+    "Said",
+    "Tomasz",
+    "Andriy",
+    "Milan",
+    "Amir",
+    "Bilal",
+    "Samir",
+    "Yonas",
+    "Faisal",
 ];
 
 /// Swedish family names.
@@ -172,7 +242,8 @@ mod tests {
             let (g, f) = person_name(&mut r, true, 0.5);
             assert!(SWEDISH_FEMALE.contains(&g) || OTHER_FEMALE.contains(&g));
             assert!(SWEDISH_FAMILY.contains(&f) || OTHER_FAMILY.contains(&f));
-            assert!(DISTRICTS.iter().any(|(d, _)| *d == district(&mut r)));
+            let place = district(&mut r);
+            assert!(DISTRICTS.iter().any(|(d, _)| *d == place));
         }
         assert!(staff_name(&mut r).contains(' '));
     }

@@ -28,6 +28,9 @@ pub(crate) enum Stream {
     Records = 9,
     Enrolments = 10,
     FollowUps = 11,
+    ParticipantRows = 12,
+    CaseRows = 13,
+    Slots = 14,
 }
 
 /// A fresh generator for `stream` of the run seeded with `seed`.
@@ -86,6 +89,11 @@ pub(crate) fn month_start(date: NaiveDate) -> NaiveDate {
 /// Picks one element; the slices passed here are non-empty constants.
 pub(crate) fn pick<'a, T>(rng: &mut SeedRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
+}
+
+/// Picks one value of a non-empty constant list of `Copy` values.
+pub(crate) fn choose<T: Copy>(rng: &mut SeedRng, items: &[T]) -> T {
+    *pick(rng, items)
 }
 
 /// Picks a value with the given relative weights.

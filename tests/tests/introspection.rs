@@ -1,0 +1,131 @@
+//! Opaque tokens through the gateway's HTTP endpoint: an agency that issues
+//! them is asked (RFC 7662) and its answer is cached for a bounded time; an
+//! agency vouches only for its own tokens.
+
+use std::time::Duration;
+
+use gateway::config::{ClientSecret, IntrospectionConfig};
+use serde_json::json;
+use tests::token_server::TokenServer;
+use tests::{Answer, TestApp};
+
+const CLIENT_ID: &str = "samverkan-gateway";
+const SECRET: &str = "introspection-secret-1";
+const ME: &str = "{ me { subject roles unit agency { code } } }";
+
+/// A gateway whose `af` agency (besides its JWTs) issues opaque tokens that
+/// `server` introspects, authenticating with `secret`.
+async fn app(server: &TokenServer, cache_secs: u64, secret: &str) -> TestApp {
+    let introspection = IntrospectionConfig {
+        url: server.introspection_url(),
+        client_id: CLIENT_ID.into(),
+        secret: ClientSecret {
+            client_secret: Some(secret.into()),
+            client_secret_file: None,
+        },
+        cache_secs,
+    };
+    TestApp::builder()
+        .configure(move |config| {
+            config
+                .agencies
+                .get_mut("af")
+                .expect("the demo has af")
+                .introspection = Some(introspection);
+        })
+        .start()
+        .await
+}
+
+fn issuer(app: &TestApp, agency: &str) -> String {
+    app.config.agencies[agency].issuer.clone()
+}
+
+fn assert_refused(a: &Answer, token: &str, why: &str) {
+    assert_eq!(a.status, 401, "{:#}", a.body);
+    assert_eq!(a.codes(), vec!["UNAUTHENTICATED"], "{:#}", a.body);
+    let message = a.errors()[0]["message"].as_str().unwrap_or("").to_string();
+    assert!(message.contains(why), "{message}");
+    assert!(!a.body.to_string().contains(token), "the token is echoed");
+}
+
+#[tokio::test]
+async fn an_opaque_token_is_accepted_end_to_end_and_its_answer_is_cached() {
+    let server = TokenServer::start(CLIENT_ID, SECRET).await;
+    let app = app(&server, 60, SECRET).await;
+    let token = server.issue_for(
+        "af-opaque-1",
+        &issuer(&app, "af"),
+        &["officer"],
+        Some("malmo"),
+    );
+
+    for _ in 0..3 {
+        let a = app.graphql(Some(&token), ME, json!({})).await;
+        assert_eq!(a.status, 200, "{:#}", a.body);
+        let me = &a.ok()["me"];
+        assert_eq!(me["subject"], "af-opaque-1");
+        assert_eq!(me["roles"], json!(["officer"]));
+        assert_eq!(me["unit"], "malmo", "extra fields of the answer are mapped");
+        assert_eq!(me["agency"]["code"], "af");
+    }
+    assert_eq!(
+        server.introspection_hits(),
+        1,
+        "repeated requests within the cache time ask the agency once"
+    );
+
+    // JWTs are still verified locally: the agency is not asked about them.
+    let jwt = app.token("af", "officer", "af-jwt-1");
+    let a = app.graphql(Some(&jwt), ME, json!({})).await;
+    assert_eq!(a.ok()["me"]["subject"], "af-jwt-1");
+    assert_eq!(server.introspection_hits(), 1);
+}
+
+#[tokio::test]
+async fn a_revoked_opaque_token_is_refused_once_its_cache_entry_is_gone() {
+    let server = TokenServer::start(CLIENT_ID, SECRET).await;
+    let app = app(&server, 1, SECRET).await;
+    let token = server.issue_for("af-opaque-2", &issuer(&app, "af"), &["officer"], None);
+    let a = app.graphql(Some(&token), ME, json!({})).await;
+    assert_eq!(a.ok()["me"]["subject"], "af-opaque-2");
+
+    server.revoke(&token);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let a = app.graphql(Some(&token), ME, json!({})).await;
+    assert_refused(&a, &token, "not active (revoked or expired)");
+    assert_eq!(server.introspection_hits(), 2);
+}
+
+#[tokio::test]
+async fn an_unknown_opaque_token_is_refused() {
+    let server = TokenServer::start(CLIENT_ID, SECRET).await;
+    let app = app(&server, 60, SECRET).await;
+    let token = "an-opaque-token-nobody-issued";
+    let a = app.graphql(Some(token), ME, json!({})).await;
+    assert_refused(&a, token, "not active (revoked or expired)");
+    assert_eq!(server.introspection_hits(), 1);
+}
+
+#[tokio::test]
+async fn an_answer_naming_another_agencys_issuer_is_refused() {
+    let server = TokenServer::start(CLIENT_ID, SECRET).await;
+    let app = app(&server, 60, SECRET).await;
+    // Active at af's server, but issued (it says) by Lund: af cannot vouch for it.
+    let token = server.issue_for("lund-coach-1", &issuer(&app, "lund"), &["coach"], None);
+    let a = app.graphql(Some(&token), ME, json!({})).await;
+    assert_refused(&a, &token, "issuer");
+    assert_eq!(server.introspection_hits(), 1);
+}
+
+#[tokio::test]
+async fn an_introspection_endpoint_that_refuses_the_gateway_means_try_again_not_bad_token() {
+    let server = TokenServer::start(CLIENT_ID, SECRET).await;
+    let app = app(&server, 60, "the-wrong-secret").await;
+    let token = server.issue_for("af-opaque-3", &issuer(&app, "af"), &["officer"], None);
+    let a = app.graphql(Some(&token), ME, json!({})).await;
+    assert_refused(&a, &token, "try again later");
+    // Failures are not cached: the next request asks again.
+    let _ = app.graphql(Some(&token), ME, json!({})).await;
+    assert_eq!(server.introspection_hits(), 2);
+}
