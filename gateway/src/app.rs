@@ -154,23 +154,28 @@ async fn verifiers(config: &Config, keys: &KeySource) -> Result<Vec<AgencyVerifi
         };
         // An agency that issues only opaque tokens has no keys to fetch:
         // introspection alone vouches for its tokens.
-        if matches!(keys, KeySource::Jwks)
-            && agency.jwks_url.is_none()
-            && agency.introspection.is_some()
-        {
+        let publishes_keys = agency.jwks_url.is_some() || agency.discovery_url.is_some();
+        if matches!(keys, KeySource::Jwks) && !publishes_keys && agency.introspection.is_some() {
             continue;
         }
-        let keys = match (keys, &agency.jwks_url) {
-            (KeySource::Dev(issuer), _) | (KeySource::DevAndJwks(issuer), None) => {
+        let keys = match (keys, publishes_keys) {
+            (KeySource::Dev(issuer), _) | (KeySource::DevAndJwks(issuer), false) => {
                 let jwks = issuer.jwks(code).map_err(|e| err(e.to_string()))?;
                 AgencyKeys::Static(KeySet::from_jwks(&jwks).map_err(err)?)
             }
             (KeySource::Jwks | KeySource::DevAndJwks(_), _) => {
-                let url = agency.jwks_url.as_ref().ok_or_else(|| {
-                    err("jwks_url: required to verify this agency's tokens".into())
-                })?;
-                let remote =
-                    Arc::new(RemoteKeys::new(url.clone(), agency.jwks_settings()).map_err(err)?);
+                let remote = match (&agency.jwks_url, &agency.discovery_url) {
+                    (Some(url), _) => RemoteKeys::new(url.clone(), agency.jwks_settings()),
+                    (None, Some(d)) => RemoteKeys::from_discovery(
+                        d.clone(),
+                        agency.issuer.clone(),
+                        agency.jwks_settings(),
+                    ),
+                    (None, None) => Err(
+                        "jwks_url or discovery_url: required to verify this agency's tokens".into(),
+                    ),
+                };
+                let remote = Arc::new(remote.map_err(err)?);
                 // An agency whose provider is down at start does not stop the
                 // others: its tokens are refused until its keys can be fetched.
                 if let Err(e) = remote.refresh_now().await {

@@ -252,6 +252,9 @@ pub struct AgencyConfig {
     /// Where this agency's signing keys are published.
     #[serde(default)]
     pub jwks_url: Option<String>,
+    /// Or: the provider's OpenID discovery document, which names the keys.
+    #[serde(default)]
+    pub discovery_url: Option<String>,
     /// Accepted `aud` values.
     pub audience: Vec<String>,
     #[serde(default = "default_algorithms")]
@@ -596,6 +599,20 @@ impl Config {
                     ));
                 }
                 l.secret.resolve(&key("login"))?;
+            }
+            if agency.jwks_url.is_some() && agency.discovery_url.is_some() {
+                return Err(invalid(
+                    key("discovery_url"),
+                    "give jwks_url or discovery_url, not both",
+                ));
+            }
+            if let Some(d) = &agency.discovery_url {
+                if !https_or_loopback(d) {
+                    return Err(invalid(
+                        key("discovery_url"),
+                        "must be https (plain http only on loopback)",
+                    ));
+                }
             }
             if let Some(jwks) = &agency.jwks_url {
                 if !(jwks.starts_with("https://")

@@ -46,6 +46,7 @@ pub fn demo_agencies(issuer_base: &str) -> BTreeMap<String, AgencyConfig> {
                     kind: *kind,
                     issuer: format!("{issuer_base}/dev-issuer/{code}"),
                     jwks_url: None,
+                    discovery_url: None,
                     audience: vec![crate::auth::dev_issuer::DEV_AUDIENCE.to_string()],
                     algorithms: vec!["EdDSA".to_string()],
                     leeway_secs: 30,

@@ -23,6 +23,7 @@ fn agency(provider: &LoginProvider) -> AgencyConfig {
         kind: AgencyKindConfig::Municipality,
         issuer: provider.issuer(),
         jwks_url: Some(provider.url("/jwks.json")),
+        discovery_url: None,
         audience: vec!["samverkan-gateway".into()],
         algorithms: vec!["EdDSA".into()],
         leeway_secs: 5,

@@ -128,3 +128,28 @@ async fn a_provider_down_is_survived_on_the_last_good_keys_until_the_stale_limit
         .await
         .expect("recovered");
 }
+
+#[tokio::test]
+async fn keys_can_be_found_through_the_discovery_document_of_the_right_issuer() {
+    let key = TestKey::generate("k1");
+    let provider = TestProvider::start(&[&key]).await;
+    let discovery = format!("{}/.well-known/openid-configuration", provider.issuer());
+    let remote = RemoteKeys::from_discovery(
+        discovery.clone(),
+        provider.issuer(),
+        JwksSettings::default(),
+    )
+    .expect("client");
+    remote.refresh_now().await.expect("discovery then JWKS");
+    remote.key(Some("k1")).await.expect("the key from jwks_uri");
+
+    // A discovery document that names another issuer is not this agency's.
+    let wrong = RemoteKeys::from_discovery(
+        discovery,
+        "https://someone-else.example",
+        JwksSettings::default(),
+    )
+    .expect("client");
+    let err = wrong.refresh_now().await.expect_err("issuer mismatch");
+    assert!(err.contains("another issuer"), "{err}");
+}

@@ -144,7 +144,10 @@ async fn a_client_credentials_token_from_a_real_oidc_provider_is_accepted() {
         .expect("discovery JSON");
     let issuer = discovery["issuer"].as_str().expect("issuer").to_string();
     assert_eq!(issuer, provider.issuer);
-    let jwks_uri = discovery["jwks_uri"].as_str().expect("jwks_uri");
+    assert!(
+        discovery["jwks_uri"].is_string(),
+        "the provider publishes its keys"
+    );
     let token_endpoint = discovery["token_endpoint"]
         .as_str()
         .expect("token_endpoint");
@@ -170,8 +173,11 @@ async fn a_client_credentials_token_from_a_real_oidc_provider_is_accepted() {
             AgencyConfig {
                 name: "Arbetsförmedlingen".into(),
                 kind: AgencyKindConfig::EmploymentService,
-                issuer,
-                jwks_url: Some(jwks_uri.to_string()),
+                issuer: issuer.clone(),
+                // The keys are found the way a deployment finds them: through
+                // the provider's discovery document.
+                jwks_url: None,
+                discovery_url: Some(format!("{issuer}/.well-known/openid-configuration")),
                 audience: vec![AUDIENCE.into()],
                 algorithms: vec!["RS256".into()],
                 claims: ClaimMapping {

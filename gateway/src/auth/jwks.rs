@@ -86,8 +86,20 @@ struct State {
     attempted_at: Option<Instant>,
 }
 
+/// Where the key set is published: directly, or named by the provider's
+/// OpenID discovery document (whose `issuer` must be the agency's).
+enum Source {
+    Jwks(String),
+    Discovery {
+        url: String,
+        issuer: String,
+        jwks_uri: RwLock<Option<String>>,
+    },
+}
+
 pub struct RemoteKeys {
     url: String,
+    source: Source,
     settings: JwksSettings,
     http: reqwest::Client,
     state: RwLock<State>,
@@ -98,12 +110,36 @@ pub struct RemoteKeys {
 
 impl RemoteKeys {
     pub fn new(url: impl Into<String>, settings: JwksSettings) -> Result<Self, String> {
+        let url = url.into();
+        Self::with_source(url.clone(), Source::Jwks(url), settings)
+    }
+
+    /// Keys found through the provider's discovery document; the document's
+    /// `issuer` must equal `issuer`, or the keys are not this agency's.
+    pub fn from_discovery(
+        discovery_url: impl Into<String>,
+        issuer: impl Into<String>,
+        settings: JwksSettings,
+    ) -> Result<Self, String> {
+        let url = discovery_url.into();
+        let source = Source::Discovery {
+            url: url.clone(),
+            issuer: issuer.into(),
+            jwks_uri: RwLock::new(None),
+        };
+        Self::with_source(url, source, settings)
+    }
+
+    fn with_source(url: String, source: Source, settings: JwksSettings) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
+            // A provider may not send us elsewhere for its keys.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Self {
-            url: url.into(),
+            url,
+            source,
             settings,
             http,
             state: RwLock::new(State {
@@ -181,15 +217,51 @@ impl RemoteKeys {
         }
     }
 
+    /// The JWKS URL, reading the discovery document once when needed.
+    async fn jwks_url(&self) -> Result<String, String> {
+        let (url, issuer, cached) = match &self.source {
+            Source::Jwks(url) => return Ok(url.clone()),
+            Source::Discovery {
+                url,
+                issuer,
+                jwks_uri,
+            } => (url, issuer, jwks_uri),
+        };
+        if let Some(known) = cached.read().expect("discovery lock poisoned").clone() {
+            return Ok(known);
+        }
+        #[derive(serde::Deserialize)]
+        struct Discovery {
+            issuer: String,
+            jwks_uri: String,
+        }
+        let doc: Discovery = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| format!("discovery: {e}"))?
+            .json()
+            .await
+            .map_err(|e| format!("discovery document: {e}"))?;
+        if &doc.issuer != issuer {
+            return Err("the discovery document names another issuer".into());
+        }
+        *cached.write().expect("discovery lock poisoned") = Some(doc.jwks_uri.clone());
+        Ok(doc.jwks_uri)
+    }
+
     async fn fetch(&self) -> Result<(), String> {
         self.state
             .write()
             .expect("JWKS state lock poisoned")
             .attempted_at = Some(Instant::now());
         self.fetches.fetch_add(1, Ordering::Relaxed);
+        let jwks_url = self.jwks_url().await?;
         let resp = self
             .http
-            .get(&self.url)
+            .get(&jwks_url)
             .send()
             .await
             .and_then(|r| r.error_for_status())

@@ -142,6 +142,10 @@ impl Sink {
 ///
 /// Skipped (nothing dropped, rows are checked one by one) when the current
 /// user does not own every table, since only an owner may alter them.
+///
+/// The `ALTER TABLE`s lock the seeded tables (and `agency`, which they
+/// reference) until the commit, so other sessions' queries on them wait for
+/// the seed: fine for the demo, test and load databases this data is for.
 async fn defer_constraints(
     tx: &mut sqlx::Transaction<'static, Postgres>,
     tables: &[&str],
