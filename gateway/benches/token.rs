@@ -78,10 +78,23 @@ fn es256() -> (String, Jwk) {
     (token, key)
 }
 
+fn fresh_validator(key: Jwk) -> TokenValidator {
+    TokenValidator::new(vec![AgencyVerifier {
+        agency: "af".into(),
+        issuer: ISS.into(),
+        audience: vec!["samverkan-gateway".into()],
+        algorithms: vec![Algorithm::EdDSA, Algorithm::ES256],
+        leeway_secs: 30,
+        keys: AgencyKeys::Static(KeySet::from_jwks(&JwkSet { keys: vec![key] }).expect("keys")),
+        claims: ClaimMapping::default(),
+    }])
+}
+
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let (ed_token, ed_key) = eddsa();
     let (ec_token, ec_key) = es256();
+    let (ed_jwk, ec_jwk) = (ed_key.clone(), ec_key.clone());
     let validator = TokenValidator::new(vec![AgencyVerifier {
         agency: "af".into(),
         issuer: ISS.into(),

@@ -203,3 +203,18 @@ async fn claims_are_read_where_each_agency_puts_them() {
         Err(AuthError::Malformed("no subject"))
     );
 }
+
+#[tokio::test]
+async fn a_remembered_token_still_expires_on_time() {
+    let key = TestKey::generate("k");
+    let mut strict = verifier("af", AF_ISS, &key, ClaimMapping::default());
+    strict.leeway_secs = 0;
+    let validator = TokenValidator::new(vec![strict]);
+    let mut c = claims(AF_ISS);
+    c["exp"] = json!(chrono::Utc::now().timestamp() + 1);
+    let token = key.sign(&c);
+    let first = validator.validate(&token).await.expect("valid");
+    assert_eq!(validator.validate(&token).await.expect("remembered"), first);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(validator.validate(&token).await, Err(AuthError::Expired));
+}

@@ -234,6 +234,52 @@ pub struct TokenValidator {
     by_issuer: HashMap<String, AgencyVerifier>,
     /// Asked in this order about tokens that are not JWSs.
     introspectors: Vec<Arc<Introspector>>,
+    verified: VerifiedTokens,
+}
+
+/// How long a verified JWT is remembered at most: a key withdrawn from an
+/// agency's key set stops validating its tokens within this time.
+const VERIFIED_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// Most verified tokens remembered (about 1 KiB each).
+const VERIFIED_MAX: usize = 10_000;
+
+/// The signature check is most of the cost of validation (tens of µs for
+/// EdDSA or ES256), and a client sends the same token with every request.
+/// So a verified JWT is remembered, by its SHA-256 (never the token), until
+/// its `exp` and at most [`VERIFIED_TTL`]. In this process only.
+#[derive(Default)]
+struct VerifiedTokens {
+    entries: std::sync::Mutex<HashMap<[u8; 32], (Identity, i64, std::time::Instant)>>,
+}
+
+impl VerifiedTokens {
+    fn key(token: &str) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(token.as_bytes()).into()
+    }
+
+    fn get(&self, key: &[u8; 32]) -> Option<Identity> {
+        let entries = self.entries.lock().expect("verified tokens lock poisoned");
+        let (id, exp, until) = entries.get(key)?;
+        let fresh = chrono::Utc::now().timestamp() < *exp && std::time::Instant::now() < *until;
+        fresh.then(|| id.clone())
+    }
+
+    fn put(&self, key: [u8; 32], id: &Identity, exp: i64) {
+        let mut entries = self.entries.lock().expect("verified tokens lock poisoned");
+        if entries.len() >= VERIFIED_MAX {
+            let now = chrono::Utc::now().timestamp();
+            let instant = std::time::Instant::now();
+            entries.retain(|_, (_, exp, until)| *exp > now && *until > instant);
+            if entries.len() >= VERIFIED_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            key,
+            (id.clone(), exp, std::time::Instant::now() + VERIFIED_TTL),
+        );
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -249,6 +295,7 @@ impl TokenValidator {
                 .map(|v| (v.issuer.clone(), v))
                 .collect(),
             introspectors: Vec::new(),
+            verified: VerifiedTokens::default(),
         }
     }
 
@@ -265,6 +312,10 @@ impl TokenValidator {
         }
         if !self.introspectors.is_empty() && !looks_like_jws(token) {
             return self.introspect(token).await;
+        }
+        let cache_key = VerifiedTokens::key(token);
+        if let Some(id) = self.verified.get(&cache_key) {
+            return Ok(id);
         }
         let mut parts = token.split('.');
         let (Some(_), Some(payload), Some(_), None) =
@@ -285,7 +336,11 @@ impl TokenValidator {
             .ok_or(AuthError::Malformed("no issuer"))?;
         let verifier = self.by_issuer.get(&iss).ok_or(AuthError::UnknownIssuer)?;
         let claims = verifier.verify(token, &header, &verifier.audience).await?;
-        verifier.claims.identity(&verifier.agency, &claims)
+        let id = verifier.claims.identity(&verifier.agency, &claims)?;
+        if let Some(exp) = claims.get("exp").and_then(serde_json::Value::as_i64) {
+            self.verified.put(cache_key, &id, exp);
+        }
+        Ok(id)
     }
 
     /// The first agency that answers "active, and mine" wins. Otherwise the
