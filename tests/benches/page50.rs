@@ -57,29 +57,42 @@ async fn main() {
         seeded.elapsed().as_secs_f64()
     );
 
-    let token = app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
-    // Warm up: staff row, connection pool, query plans.
-    for _ in 0..20 {
-        app.graphql(Some(&token), CASE_PAGE, json!({ "first": 50 }))
-            .await;
+    // The widest scope (an officer of the municipality, which takes part in
+    // nearly every case) and the narrowest (a coach's own caseload).
+    let users = [
+        (
+            "lund officer, agency-wide scope",
+            app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER),
+        ),
+        (
+            "coach, own caseload",
+            app.token("lund", "coach", gateway::seed::DEMO_COACH),
+        ),
+    ];
+    for (who, token) in users {
+        // Warm up: staff row, connection pool, query plans.
+        for _ in 0..20 {
+            app.graphql(Some(&token), CASE_PAGE, json!({ "first": 50 }))
+                .await;
+        }
+        app.reset_statements();
+        let mut times = Vec::with_capacity(requests);
+        let mut edges = 0;
+        for _ in 0..requests {
+            let started = Instant::now();
+            let a = app
+                .graphql(Some(&token), CASE_PAGE, json!({ "first": 50 }))
+                .await;
+            times.push(started.elapsed());
+            edges = a.data()["cases"]["edges"].as_array().map_or(0, Vec::len);
+        }
+        let statements = app.statements() as f64 / requests as f64;
+        times.sort();
+        println!(
+            "{who}: page of {edges} cases with nested data, {requests} requests on loopback ({backend}): median {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, {statements:.1} SQL statements per request",
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.95).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3,
+        );
     }
-    app.reset_statements();
-    let mut times = Vec::with_capacity(requests);
-    let mut edges = 0;
-    for _ in 0..requests {
-        let started = Instant::now();
-        let a = app
-            .graphql(Some(&token), CASE_PAGE, json!({ "first": 50 }))
-            .await;
-        times.push(started.elapsed());
-        edges = a.data()["cases"]["edges"].as_array().map_or(0, Vec::len);
-    }
-    let statements = app.statements() as f64 / requests as f64;
-    times.sort();
-    println!(
-        "page of {edges} cases with nested data, {requests} requests on loopback ({backend}): median {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, {statements:.1} SQL statements per request",
-        percentile(&times, 0.5).as_secs_f64() * 1e3,
-        percentile(&times, 0.95).as_secs_f64() * 1e3,
-        percentile(&times, 0.99).as_secs_f64() * 1e3,
-    );
 }

@@ -99,3 +99,20 @@ async fn pages_follow_each_other_without_gaps_or_repeats() {
     }
     assert_eq!(Some(seen.len() as u64), total);
 }
+
+#[tokio::test]
+async fn the_total_is_counted_only_when_asked_for() {
+    let app = seeded().await;
+    let token = app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
+    app.graphql(Some(&token), "{ me { subject } }", json!({})).await.ok();
+    let mut cost = Vec::new();
+    for q in [
+        "{ cases(first: 5) { edges { node { id } } } }",
+        "{ cases(first: 5) { totalCount edges { node { id } } } }",
+    ] {
+        app.reset_statements();
+        app.graphql(Some(&token), q, json!({})).await.ok();
+        cost.push(app.statements());
+    }
+    assert_eq!(cost[0] + 1, cost[1], "one COUNT, only when totalCount is selected: {cost:?}");
+}

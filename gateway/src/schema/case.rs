@@ -230,12 +230,14 @@ pub async fn case_page(
         opened_from: f.opened_from,
         opened_to: f.opened_to,
     };
-    let page = cases::list(rc.db(), scope, &filter, after, first).await?;
+    let count = ctx.look_ahead().field("totalCount").exists();
+    let page = cases::list(rc.db(), scope, &filter, after, first, count).await?;
     let mut conn = Connection::with_additional_fields(
         after.is_some(),
         page.has_next,
         PageInfoExtra {
-            total_count: page.total,
+            // Counted only when selected, so the value is always there when read.
+            total_count: page.total.unwrap_or_default(),
         },
     );
     conn.edges.extend(

@@ -33,7 +33,8 @@ pub struct CaseCursor {
 pub struct CasePage {
     pub rows: Vec<shared_case::Model>,
     pub has_next: bool,
-    pub total: u64,
+    /// Only counted when asked for: counting a large scope costs more than the page.
+    pub total: Option<u64>,
 }
 
 fn filter_condition(scope: &CaseScope, f: &CaseFilter) -> Condition {
@@ -84,16 +85,21 @@ fn filter_condition(scope: &CaseScope, f: &CaseFilter) -> Condition {
     c
 }
 
-/// One page of the cases in scope; costs two statements (rows and count).
+/// One page of the cases in scope: one statement, and one more for the
+/// total when `count` is set.
 pub async fn list(
     db: &DatabaseConnection,
     scope: &CaseScope,
     filter: &CaseFilter,
     after: Option<CaseCursor>,
     first: u64,
+    count: bool,
 ) -> ApiResult<CasePage> {
     let base = shared_case::Entity::find().filter(filter_condition(scope, filter));
-    let total = base.clone().count(db).await?;
+    let total = match count {
+        true => Some(base.clone().count(db).await?),
+        false => None,
+    };
     let mut q = base
         .order_by_desc(shared_case::Column::OpenedOn)
         .order_by_desc(shared_case::Column::Id);
