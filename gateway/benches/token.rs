@@ -119,6 +119,20 @@ fn bench(c: &mut Criterion) {
                 .iter(|| async { validator.validate(token).await.expect("valid token") })
         });
     }
+    // A token seen for the first time: full signature verification with the
+    // cached key (a new validator per batch, so nothing is remembered).
+    for (name, token, key) in [
+        ("validate_first_sight/EdDSA", &ed_token, &ed_jwk),
+        ("validate_first_sight/ES256", &ec_token, &ec_jwk),
+    ] {
+        c.bench_function(name, |b| {
+            b.to_async(&rt).iter_batched(
+                || fresh_validator(key.clone()),
+                |v| async move { v.validate(token).await.expect("valid token") },
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
 }
 
 criterion_group!(benches, bench);

@@ -104,7 +104,9 @@ async fn pages_follow_each_other_without_gaps_or_repeats() {
 async fn the_total_is_counted_only_when_asked_for() {
     let app = seeded().await;
     let token = app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
-    app.graphql(Some(&token), "{ me { subject } }", json!({})).await.ok();
+    app.graphql(Some(&token), "{ me { subject } }", json!({}))
+        .await
+        .ok();
     let mut cost = Vec::new();
     for q in [
         "{ cases(first: 5) { edges { node { id } } } }",
@@ -114,5 +116,9 @@ async fn the_total_is_counted_only_when_asked_for() {
         app.graphql(Some(&token), q, json!({})).await.ok();
         cost.push(app.statements());
     }
-    assert_eq!(cost[0] + 1, cost[1], "one COUNT, only when totalCount is selected: {cost:?}");
+    assert_eq!(
+        cost[0] + 1,
+        cost[1],
+        "one COUNT, only when totalCount is selected: {cost:?}"
+    );
 }
