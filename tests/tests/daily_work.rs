@@ -250,3 +250,55 @@ async fn slots_placements_and_the_allocation_model() {
         "{codes:?}"
     );
 }
+
+#[tokio::test]
+async fn concurrent_placements_never_overbook_a_slot() {
+    let app = seeded(20).await;
+    let coordinator = app.token(
+        "lund",
+        "placement_coordinator",
+        gateway::seed::DEMO_PLACEMENT_COORDINATOR,
+    );
+    let coach = app.token("lund", "coach", "coach-z");
+    let year = chrono::Local::now().format("%Y").to_string();
+    let create = r#"mutation($s: NaiveDate!, $e: NaiveDate!) { createPlacementSlot(input: {kind: EMPLOYER_PLACEMENT, title: "APP lager", employerName: "Lagerbolaget AB", periodStart: $s, periodEnd: $e, capacity: 1}) { id } }"#;
+    let slot = app
+        .graphql(
+            Some(&coordinator),
+            create,
+            json!({"s": format!("{year}-01-01"), "e": format!("{year}-12-31")}),
+        )
+        .await
+        .ok()["createPlacementSlot"]["id"]
+        .clone();
+    let mut cases = Vec::new();
+    for n in 0..8 {
+        cases.push(open_case(&app, &coach, 100 + n).await["id"].clone());
+    }
+    let place = r#"mutation($s: ID!, $c: ID!, $d: NaiveDate!) { startPlacement(input: {slotId: $s, caseId: $c, startedOn: $d}) { id } }"#;
+    let attempts = cases.iter().map(|c| {
+        app.graphql(
+            Some(&coach),
+            place,
+            json!({"s": slot, "c": c, "d": format!("{year}-06-01")}),
+        )
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let placed = answers.iter().filter(|a| a.errors().is_empty()).count();
+    assert_eq!(placed, 1, "exactly one of eight gets the last seat");
+    let rows = app.count("placement").await;
+    let before: i64 = rows; // includes the seeded placements
+    let again = app
+        .graphql(
+            Some(&coach),
+            place,
+            json!({"s": slot, "c": cases[0], "d": format!("{year}-06-02")}),
+        )
+        .await;
+    assert_eq!(again.codes(), vec!["BAD_USER_INPUT"]);
+    assert_eq!(
+        app.count("placement").await,
+        before,
+        "nothing more was written"
+    );
+}

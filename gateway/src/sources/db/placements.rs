@@ -146,6 +146,16 @@ pub async fn start_placement(
             "must fall within the slot's period",
         ));
     }
+    // Two coaches filling the last seat at once: on PostgreSQL the slot row
+    // is locked for the rest of the transaction, so the second waits and then
+    // sees the first placement. (SQLite has one writer; the second
+    // transaction fails to upgrade instead of overbooking.)
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        placement_slot::Entity::find_by_id(slot.id)
+            .lock_exclusive()
+            .one(db)
+            .await?;
+    }
     let taken = placement::Entity::find()
         .filter(placement::Column::SlotId.eq(slot.id))
         .filter(
