@@ -201,6 +201,11 @@ impl RemoteKeys {
         })
     }
 
+    /// Whether the cached keys may still be used (not past the stale limit).
+    pub fn is_fresh(&self) -> bool {
+        self.cached(None).is_ok() && self.read().fetched_at.is_some()
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
         self.state.read().expect("JWKS state lock poisoned")
     }

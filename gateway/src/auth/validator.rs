@@ -315,7 +315,18 @@ impl TokenValidator {
         }
         let cache_key = VerifiedTokens::key(token);
         if let Some(id) = self.verified.get(&cache_key) {
-            return Ok(id);
+            // Remembered only while its agency's keys are still trusted.
+            let keys_fresh = self
+                .by_issuer
+                .values()
+                .find(|v| v.agency == id.agency)
+                .is_some_and(|v| match &v.keys {
+                    AgencyKeys::Static(_) => true,
+                    AgencyKeys::Remote(remote) => remote.is_fresh(),
+                });
+            if keys_fresh {
+                return Ok(id);
+            }
         }
         let mut parts = token.split('.');
         let (Some(_), Some(payload), Some(_), None) =
