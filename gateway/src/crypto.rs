@@ -324,7 +324,11 @@ mod tests {
     }
 
     fn pnr(n: u16) -> Personnummer {
-        Personnummer::from_parts(NaiveDate::from_ymd_opt(1985, 7, 14).unwrap(), n, false)
+        Personnummer::from_parts(
+            NaiveDate::from_ymd_opt(1985, 7, 14).expect("test value"),
+            n,
+            false,
+        )
     }
 
     /// Deterministic, distinct, non-degenerate key bytes for encoding tests.
@@ -338,7 +342,7 @@ mod tests {
         let p = pnr(123);
         let blob = k.encrypt_personnummer(&p);
         assert_eq!(blob.len(), ENCRYPTED_PERSONNUMMER_LEN);
-        assert_eq!(k.decrypt_personnummer(&blob).unwrap(), p);
+        assert_eq!(k.decrypt_personnummer(&blob).expect("test value"), p);
         // The ciphertext does not contain the digits in the clear.
         let digits = p.expose_digits().as_bytes();
         assert!(!blob.windows(4).any(|w| digits.windows(4).any(|d| d == w)));
@@ -346,10 +350,15 @@ mod tests {
 
     #[test]
     fn samordningsnummer_round_trip() {
-        let p = Personnummer::from_parts(NaiveDate::from_ymd_opt(2000, 2, 29).unwrap(), 987, true);
+        let p = Personnummer::from_parts(
+            NaiveDate::from_ymd_opt(2000, 2, 29).expect("test value"),
+            987,
+            true,
+        );
         let k = keys();
         assert_eq!(
-            k.decrypt_personnummer(&k.encrypt_personnummer(&p)).unwrap(),
+            k.decrypt_personnummer(&k.encrypt_personnummer(&p))
+                .expect("test value"),
             p
         );
     }
@@ -362,8 +371,8 @@ mod tests {
         let b = k.encrypt_personnummer(&p);
         assert_ne!(a, b);
         assert_ne!(a[..24], b[..24]);
-        assert_eq!(k.decrypt_personnummer(&a).unwrap(), p);
-        assert_eq!(k.decrypt_personnummer(&b).unwrap(), p);
+        assert_eq!(k.decrypt_personnummer(&a).expect("test value"), p);
+        assert_eq!(k.decrypt_personnummer(&b).expect("test value"), p);
     }
 
     #[test]
@@ -373,7 +382,7 @@ mod tests {
         let a = k.encrypt_personnummer_deterministic(&p);
         let b = PiiKeys::new(ENC, LOOK).encrypt_personnummer_deterministic(&p);
         assert_eq!(a, b);
-        assert_eq!(k.decrypt_personnummer(&a).unwrap(), p);
+        assert_eq!(k.decrypt_personnummer(&a).expect("test value"), p);
         assert_eq!(a[..24], k.lookup_hash(&p)[..24]);
         let other = k.encrypt_personnummer_deterministic(&pnr(124));
         assert_ne!(a[..24], other[..24], "nonce must differ per number");
@@ -430,7 +439,7 @@ mod tests {
         let tag = k
             .cipher
             .encrypt_in_place_detached(XNonce::from_slice(&nonce), PERSONNUMMER_AAD, &mut buf)
-            .unwrap();
+            .expect("test value");
         let blob = [&nonce[..], &buf[..], &tag[..]].concat();
         assert!(matches!(
             k.decrypt_personnummer(&blob),
@@ -446,7 +455,7 @@ mod tests {
         let tag = k
             .cipher
             .encrypt_in_place_detached(XNonce::from_slice(&nonce), b"other.column", &mut buf)
-            .unwrap();
+            .expect("test value");
         let blob = [&nonce[..], &buf[..], &tag[..]].concat();
         assert!(matches!(
             k.decrypt_personnummer(&blob),
@@ -465,7 +474,10 @@ mod tests {
         ));
         // The lookup key plays no part in decryption.
         let other_look = PiiKeys::new(ENC, [0x99; 32]);
-        assert_eq!(other_look.decrypt_personnummer(&blob).unwrap(), p);
+        assert_eq!(
+            other_look.decrypt_personnummer(&blob).expect("test value"),
+            p
+        );
     }
 
     #[test]
@@ -480,10 +492,13 @@ mod tests {
         assert_eq!(h, PiiKeys::new([0x44; 32], LOOK).lookup_hash(&p));
         // It is exactly HMAC-SHA256 over the 12 digits (other components,
         // e.g. SQL migrations or scripts, may need to reproduce it).
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&LOOK).unwrap();
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&LOOK).expect("test value");
         mac.update(b"198507140070");
-        let p70 = Personnummer::parse("198507140070", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap())
-            .unwrap();
+        let p70 = Personnummer::parse(
+            "198507140070",
+            NaiveDate::from_ymd_opt(2026, 1, 1).expect("test value"),
+        )
+        .expect("test value");
         assert_eq!(
             keys().lookup_hash(&p70),
             mac.finalize().into_bytes().to_vec()
@@ -506,8 +521,8 @@ mod tests {
                 format!("{}\n", hex::encode(l)),
             ),
         ] {
-            let k = PiiKeys::from_encoded(&es, &ls).unwrap();
-            assert_eq!(k.decrypt_personnummer(&blob).unwrap(), p);
+            let k = PiiKeys::from_encoded(&es, &ls).expect("test value");
+            assert_eq!(k.decrypt_personnummer(&blob).expect("test value"), p);
             assert_eq!(k.lookup_hash(&p), direct.lookup_hash(&p));
         }
     }
@@ -518,11 +533,11 @@ mod tests {
         let (e, l) = k.encode();
         assert_eq!((e.len(), l.len()), (64, 64));
         assert_ne!(e, l);
-        let k2 = PiiKeys::from_encoded(&e, &l).unwrap();
+        let k2 = PiiKeys::from_encoded(&e, &l).expect("test value");
         let p = pnr(99);
         assert_eq!(
             k2.decrypt_personnummer(&k.encrypt_personnummer(&p))
-                .unwrap(),
+                .expect("test value"),
             p
         );
         assert_eq!(k2.lookup_hash(&p), k.lookup_hash(&p));
@@ -649,13 +664,13 @@ mod tests {
             n in 1u16..=999,
             coord in any::<bool>(),
         ) {
-            let birth = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Days::new(days);
+            let birth = NaiveDate::from_ymd_opt(1900, 1, 1).expect("test value") + chrono::Days::new(days);
             prop_assume!(birth <= chrono::Utc::now().date_naive());
             let p = Personnummer::from_parts(birth, n, coord);
             let k = keys();
-            prop_assert_eq!(k.decrypt_personnummer(&k.encrypt_personnummer(&p)).unwrap(), p.clone());
+            prop_assert_eq!(k.decrypt_personnummer(&k.encrypt_personnummer(&p)).expect("test value"), p.clone());
             prop_assert_eq!(
-                k.decrypt_personnummer(&k.encrypt_personnummer_deterministic(&p)).unwrap(),
+                k.decrypt_personnummer(&k.encrypt_personnummer_deterministic(&p)).expect("test value"),
                 p
             );
         }

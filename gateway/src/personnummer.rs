@@ -443,7 +443,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+        NaiveDate::from_ymd_opt(y, m, d).expect("test value")
     }
 
     /// A fixed reference date so that tests do not change with the calendar.
@@ -463,7 +463,7 @@ mod tests {
 
     #[test]
     fn classic_luhn_example_is_valid() {
-        let p = parse("640823-3234").unwrap();
+        let p = parse("640823-3234").expect("test value");
         assert_eq!(p.expose_digits(), "196408233234");
         assert_eq!(p.birth_date(), date(1964, 8, 23));
         assert_eq!(p.birth_year(), 1964);
@@ -475,7 +475,7 @@ mod tests {
 
     #[test]
     fn all_accepted_forms_are_equivalent() {
-        let expected = parse("196408233234").unwrap();
+        let expected = parse("196408233234").expect("test value");
         for s in [
             "640823-3234",
             "6408233234",
@@ -484,7 +484,7 @@ mod tests {
             "  640823-3234\n",
             "\t196408233234 ",
         ] {
-            assert_eq!(parse(s).unwrap(), expected, "form {s:?}");
+            assert_eq!(parse(s).expect("test value"), expected, "form {s:?}");
         }
     }
 
@@ -499,11 +499,11 @@ mod tests {
         );
         let plus = old.to_ten_digit(today_2026());
         assert_eq!(&plus[6..7], "+");
-        assert_eq!(parse(&plus).unwrap(), old);
-        assert_eq!(parse(&plus).unwrap().birth_year(), 1920);
+        assert_eq!(parse(&plus).expect("test value"), old);
+        assert_eq!(parse(&plus).expect("test value").birth_year(), 1920);
         let minus = plus.replace('+', "-");
-        assert_eq!(parse(&minus).unwrap(), young);
-        assert_eq!(parse(&minus.replace('-', "")).unwrap(), young);
+        assert_eq!(parse(&minus).expect("test value"), young);
+        assert_eq!(parse(&minus.replace('-', "")).expect("test value"), young);
         assert_eq!(young.to_ten_digit(today_2026()), minus);
     }
 
@@ -531,9 +531,24 @@ mod tests {
     #[test]
     fn century_of_ten_digit_form_follows_today() {
         // "99" in 2026 is 1999, "26" is 2026 (if the date has passed).
-        assert_eq!(parse(&with_check("990101123")).unwrap().birth_year(), 1999);
-        assert_eq!(parse(&with_check("260101123")).unwrap().birth_year(), 2026);
-        assert_eq!(parse(&with_check("270101123")).unwrap().birth_year(), 1927);
+        assert_eq!(
+            parse(&with_check("990101123"))
+                .expect("test value")
+                .birth_year(),
+            1999
+        );
+        assert_eq!(
+            parse(&with_check("260101123"))
+                .expect("test value")
+                .birth_year(),
+            2026
+        );
+        assert_eq!(
+            parse(&with_check("270101123"))
+                .expect("test value")
+                .birth_year(),
+            1927
+        );
         assert_eq!(
             parse(&with_check("260401123")),
             Err(PersonnummerError::FutureDate)
@@ -542,16 +557,16 @@ mod tests {
 
     #[test]
     fn samordningsnummer_days_61_to_91_are_accepted() {
-        let p = parse(&with_check("900161123")).unwrap();
+        let p = parse(&with_check("900161123")).expect("test value");
         assert!(p.is_coordination_number());
         assert_eq!(p.birth_date(), date(1990, 1, 1));
-        let p = parse(&with_check("900191123")).unwrap();
+        let p = parse(&with_check("900191123")).expect("test value");
         assert_eq!(p.birth_date(), date(1990, 1, 31));
         assert_eq!(p, Personnummer::from_parts(date(1990, 1, 31), 123, true));
         assert_eq!(&p.expose_digits()[6..8], "91");
         // 12-digit form too.
         let twelve = format!("19{}", with_check("900175123"));
-        assert!(parse(&twelve).unwrap().is_coordination_number());
+        assert!(parse(&twelve).expect("test value").is_coordination_number());
     }
 
     #[test]
@@ -708,7 +723,7 @@ mod tests {
 
     #[test]
     fn from_str_uses_today() {
-        let p: Personnummer = "640823-3234".parse().unwrap();
+        let p: Personnummer = "640823-3234".parse().expect("test value");
         assert_eq!(p.expose_digits(), "196408233234");
     }
 
@@ -722,7 +737,7 @@ mod tests {
 
     #[test]
     fn debug_is_redacted() {
-        let p = parse("640823-3234").unwrap();
+        let p = parse("640823-3234").expect("test value");
         let dbg = format!("{p:?}");
         assert_eq!(dbg, "Personnummer(<redacted>)");
         assert_no_digits(&format!("{p:#?}"));
@@ -808,7 +823,7 @@ mod tests {
             let mut bytes = ten.into_bytes();
             let idx = if pos < 6 { pos } else { pos + 1 };
             bytes[idx] = b'0' + (bytes[idx] - b'0' + delta) % 10;
-            let mutated = String::from_utf8(bytes).unwrap();
+            let mutated = String::from_utf8(bytes).expect("test value");
             let res = Personnummer::parse(&mutated, today);
             prop_assert!(res.as_ref() != Ok(&p), "{:?}", res);
             // Luhn catches every single-digit substitution outright.
@@ -828,7 +843,7 @@ mod tests {
             let p = Personnummer::from_parts(birth, n, false);
             let mut bytes = p.expose_digits().as_bytes().to_vec();
             bytes[pos] = b'0' + (bytes[pos] - b'0' + delta) % 10;
-            let mutated = String::from_utf8(bytes).unwrap();
+            let mutated = String::from_utf8(bytes).expect("test value");
             let res = Personnummer::parse(&mutated, today);
             prop_assert!(res.as_ref() != Ok(&p));
             if let Ok(q) = res {

@@ -36,22 +36,8 @@ async fn main() {
         "SQLite"
     };
     let app = TestApp::start().await;
-    let agencies = gateway::sources::db::agency::sync_agencies(&app.db, &app.config.agencies)
-        .await
-        .expect("agencies");
     let seeded = Instant::now();
-    gateway::seed::seed(
-        &app.db,
-        &app.keys,
-        &agencies,
-        &gateway::seed::SeedOptions {
-            participants,
-            seed: 1,
-            today: chrono::Local::now().date_naive(),
-        },
-    )
-    .await
-    .expect("seed");
+    app.seed(participants, 1).await;
     println!(
         "seeded {participants} participants into {backend} in {:.1} s",
         seeded.elapsed().as_secs_f64()

@@ -290,6 +290,26 @@ impl TestApp {
         }
     }
 
+    /// Fills the database with `participants` synthetic people (deterministic
+    /// for `seed` and today's date) through the real generator.
+    pub async fn seed(&self, participants: usize, seed: u64) -> gateway::seed::SeedReport {
+        let agencies = gateway::sources::db::agency::sync_agencies(&self.db, &self.config.agencies)
+            .await
+            .expect("agencies");
+        gateway::seed::seed(
+            &self.db,
+            &self.keys,
+            &agencies,
+            &gateway::seed::SeedOptions {
+                participants,
+                seed,
+                today: chrono::Local::now().date_naive(),
+            },
+        )
+        .await
+        .expect("seed")
+    }
+
     /// SQL statements executed since the last reset.
     pub fn statements(&self) -> usize {
         self.statements.load(Ordering::SeqCst)

@@ -6,21 +6,7 @@ use tests::{test_pnr, TestApp};
 
 async fn seeded(participants: usize) -> TestApp {
     let app = TestApp::start().await;
-    let agencies = gateway::sources::db::agency::sync_agencies(&app.db, &app.config.agencies)
-        .await
-        .expect("agencies");
-    gateway::seed::seed(
-        &app.db,
-        &app.keys,
-        &agencies,
-        &gateway::seed::SeedOptions {
-            participants,
-            seed: 3,
-            today: chrono::Local::now().date_naive(),
-        },
-    )
-    .await
-    .expect("seed");
+    app.seed(participants, 3).await;
     app
 }
 

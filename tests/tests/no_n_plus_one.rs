@@ -10,21 +10,7 @@ const CASE_PAGE: &str = include_str!("../queries/case_page.graphql");
 
 async fn seeded() -> TestApp {
     let app = TestApp::start().await;
-    let agencies = gateway::sources::db::agency::sync_agencies(&app.db, &app.config.agencies)
-        .await
-        .expect("agencies");
-    gateway::seed::seed(
-        &app.db,
-        &app.keys,
-        &agencies,
-        &gateway::seed::SeedOptions {
-            participants: 150,
-            seed: 7,
-            today: chrono::Local::now().date_naive(),
-        },
-    )
-    .await
-    .expect("seed");
+    app.seed(150, 7).await;
     app
 }
 
@@ -62,10 +48,10 @@ async fn a_page_of_fifty_cases_with_all_nested_data_costs_a_constant_number_of_s
         );
         // One statement per relation per batch: the DataLoader's batch
         // window may split one relation into two batches now and then, so
-        // the counts may differ by a few, but never by one per case (30 more
-        // cases would add at least 30 statements under N+1).
+        // the counts may differ by up to ten under load, but never by one per
+        // case (30 more cases would add at least 30 statements under N+1).
         assert!(
-            large.abs_diff(small) <= 5,
+            large.abs_diff(small) <= 10,
             "{agency}/{role}: {small} statements for 20 cases but {large} for {large_edges}"
         );
         assert!(large <= 30, "{agency}/{role}: {large} statements");
