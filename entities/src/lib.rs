@@ -7,6 +7,8 @@ pub mod agreement;
 pub mod allocation;
 pub mod allocation_model;
 pub mod audit_event;
+pub mod audit_head;
+pub mod audit_participant;
 pub mod case_member;
 pub mod consent;
 pub mod employment_service_record;
@@ -36,6 +38,8 @@ pub mod prelude {
     pub use crate::allocation::Entity as Allocation;
     pub use crate::allocation_model::Entity as AllocationModel;
     pub use crate::audit_event::Entity as AuditEvent;
+    pub use crate::audit_head::Entity as AuditHead;
+    pub use crate::audit_participant::Entity as AuditParticipant;
     pub use crate::case_member::Entity as CaseMember;
     pub use crate::consent::Entity as Consent;
     pub use crate::employment_service_record::Entity as EmploymentServiceRecord;

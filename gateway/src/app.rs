@@ -20,6 +20,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::audit::AuditLog;
 use crate::auth::browser::{self, BrowserLogin};
 use crate::auth::client_credentials::ClientCredentials;
 use crate::auth::dev_issuer::DevIssuer;
@@ -30,9 +31,11 @@ use crate::auth::{
     AgencyKeys, AgencyVerifier, AuthError, Authenticator, CallerError, TokenValidator,
 };
 use crate::cache::Cache;
+use crate::clock::Clock;
 use crate::config::{Config, LimitsConfig};
 use crate::crypto::PiiKeys;
 use crate::error::ErrorCode;
+use crate::policy::PolicyStore;
 use crate::schema::{self, GatewaySchema, RequestContext};
 use crate::sources::db::agency::sync_agencies;
 
@@ -46,6 +49,11 @@ pub struct Services {
     /// The gateway's OAuth client per agency code, for calling that
     /// agency's API (only agencies with a `client` section).
     pub clients: HashMap<String, Arc<ClientCredentials>>,
+    /// The field policy in force (reloaded on SIGHUP or file change).
+    pub policy: Arc<PolicyStore>,
+    /// The hash-chained access log.
+    pub audit: AuditLog,
+    pub clock: Clock,
 }
 
 #[derive(Clone)]
@@ -68,6 +76,8 @@ pub enum BuildError {
     Crypto(#[from] crate::crypto::CryptoError),
     #[error("agencies.{agency}: {message}")]
     Agency { agency: String, message: String },
+    #[error("{0}")]
+    Policy(#[from] crate::policy::PolicyError),
 }
 
 /// Where the verification keys of each agency come from.
@@ -101,6 +111,8 @@ pub async fn build_state(
         message: format!("login: {}", e.message),
     })?;
     let browser = Arc::new(browser);
+    let policy = Arc::new(PolicyStore::load(config.policy.file.as_deref())?);
+    policy.spawn_reloader(Duration::from_secs(config.policy.reload_interval_secs));
     let services = Arc::new(Services {
         db,
         cache,
@@ -108,6 +120,9 @@ pub async fn build_state(
         pii,
         limits: config.limits.clone(),
         clients: clients(config)?,
+        policy,
+        audit: AuditLog::new(),
+        clock: Clock::default(),
     });
     let dev_issuer = match keys {
         KeySource::Dev(issuer) | KeySource::DevAndJwks(issuer) => Some(issuer),
@@ -335,7 +350,13 @@ async fn execute(
             "mutations must be sent with POST",
         );
     }
-    let ctx = RequestContext::new(principal, state.services.clone());
+    // The request id doubles as the audit trace id until OpenTelemetry
+    // propagation (issue 6) supplies a W3C trace id.
+    let trace_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let ctx = RequestContext::new(principal, state.services.clone(), trace_id);
     let query = request.query.clone();
     let mut response = state.schema.execute(request.data(ctx)).await;
     crate::error::classify(&mut response, &query);

@@ -76,4 +76,14 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     PrintSchema,
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the audit hash chain: exit 0 when intact, 1 naming the first
+    /// broken link, 2 when it could not be checked.
+    Verify(Target),
 }

@@ -44,6 +44,28 @@ pub struct Config {
     pub agencies: BTreeMap<String, AgencyConfig>,
     #[serde(default)]
     pub sessions: SessionConfig,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+/// Where the field policy comes from and how often it is checked for changes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// The policy file (`deploy/policy.toml`); without it, the policy
+    /// shipped in the binary (the same file) is used and cannot be reloaded.
+    pub file: Option<PathBuf>,
+    /// How often the file is checked for changes (0: only on SIGHUP).
+    pub reload_interval_secs: u64,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            file: None,
+            reload_interval_secs: 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

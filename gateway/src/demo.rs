@@ -97,6 +97,11 @@ pub fn demo_config(data_dir: &Path, listen: SocketAddr) -> std::io::Result<Confi
     std::fs::create_dir_all(data_dir)?;
     let (enc, lookup) = load_or_create_keys(data_dir)?;
     let db_path: PathBuf = data_dir.join("gateway.sqlite");
+    // The shipped policy, copied once so it can be edited and reloaded.
+    let policy_path = data_dir.join("policy.toml");
+    if !policy_path.exists() {
+        std::fs::write(&policy_path, crate::policy::store::SHIPPED)?;
+    }
     Ok(Config {
         server: ServerConfig {
             listen,
@@ -124,6 +129,10 @@ pub fn demo_config(data_dir: &Path, listen: SocketAddr) -> std::io::Result<Confi
         // The demo is plain http on loopback; its cookies cannot be Secure.
         sessions: crate::config::SessionConfig {
             secure_cookie: false,
+            ..Default::default()
+        },
+        policy: crate::config::PolicyConfig {
+            file: Some(policy_path),
             ..Default::default()
         },
     })

@@ -2,9 +2,11 @@
 //! municipality, Arbetsförmedlingen and Försäkringskassan.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;

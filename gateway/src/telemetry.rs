@@ -25,13 +25,16 @@ impl Telemetry {
     }
 }
 
-/// Quiet defaults for chatty dependencies; `RUST_LOG` overrides everything.
-fn filter(level: &str) -> EnvFilter {
-    EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(format!(
-            "{level},sqlx=warn,sea_orm=warn,hyper=warn,h2=warn,tower=warn,opentelemetry=warn,async_graphql=warn"
-        ))
-    })
+/// Quiet defaults for chatty dependencies; `RUST_LOG` overrides them,
+/// except that the database layers never log below `warn`: sea-orm's and
+/// sqlx's debug events and trace spans carry statements with their bound
+/// values (names, personnummer ciphertext), so no setting may turn them on.
+pub fn filter(level: &str) -> EnvFilter {
+    let base = std::env::var("RUST_LOG").unwrap_or_else(|_| {
+        format!("{level},hyper=warn,h2=warn,tower=warn,opentelemetry=warn,async_graphql=warn")
+    });
+    EnvFilter::try_new(format!("{base},sqlx=warn,sea_orm=warn"))
+        .unwrap_or_else(|_| EnvFilter::new(format!("{level},sqlx=warn,sea_orm=warn")))
 }
 
 /// Installs the global subscriber. Call once, from `main`.

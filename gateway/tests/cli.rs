@@ -157,3 +157,50 @@ fn check_config_names_the_broken_key_and_accepts_the_example() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn check_config_refuses_a_policy_naming_a_field_the_schema_lacks() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shipped = include_str!("../../deploy/policy.toml");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        shipped.replace("\"FollowUp.note\"", "\"FollowUp.mood\""),
+    )
+    .expect("write");
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"sqlite://x.sqlite\"\n[crypto]\npersonnummer_key = \"{}\"\nlookup_key = \"{}\"\n[policy]\nfile = \"{}\"\n",
+            "12".repeat(32),
+            "34".repeat(32),
+            policy.display()
+        ),
+    )
+    .expect("write");
+    let out = gateway()
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .output()
+        .expect("check-config");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("type FollowUp has no field mood"),
+        "{stderr}"
+    );
+
+    std::fs::write(&policy, shipped).expect("write");
+    let out = gateway()
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .output()
+        .expect("check-config");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("policy "));
+}

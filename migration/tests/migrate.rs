@@ -17,7 +17,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 /// Every table the migration creates, in creation order.
-const TABLES: [&str; 25] = [
+const TABLES: [&str; 27] = [
     "agency",
     "org_unit",
     "staff",
@@ -43,6 +43,8 @@ const TABLES: [&str; 25] = [
     "social_insurance_record",
     "follow_up",
     "audit_event",
+    "audit_head",
+    "audit_participant",
 ];
 
 fn ts() -> DateTime<Utc> {
@@ -648,6 +650,39 @@ async fn exercise(db: &DatabaseConnection) {
     }
     assert!(seqs[1] > seqs[0], "audit seq not increasing: {seqs:?}");
     assert_eq!(AuditEvent::find().count(db).await.expect("count"), 2);
+    // The head row exists from the start, at the genesis value.
+    let head = AuditHead::find().all(db).await.expect("read audit head");
+    assert_eq!(
+        head,
+        vec![audit_head::Model {
+            id: 1,
+            last_seq: 0,
+            last_hash: "0".repeat(64),
+        }]
+    );
+    insert::<AuditParticipant>(
+        db,
+        audit_participant::Model {
+            participant_id: participant.id,
+            seq: seqs[0],
+        },
+    )
+    .await;
+    // The index names existing events only, and an indexed event stays.
+    let orphan = audit_participant::Model {
+        participant_id: participant.id,
+        seq: seqs[1] + 1000,
+    }
+    .into_active_model()
+    .reset_all()
+    .insert(db)
+    .await;
+    assert!(matches!(
+        sql_err(orphan),
+        SqlErr::ForeignKeyConstraintViolation(_)
+    ));
+    let indexed = AuditEvent::delete_by_id(seqs[0]).exec(db).await;
+    assert!(indexed.is_err(), "deleted an audit event the index names");
 
     // --- relations
     let cases = participant
@@ -796,6 +831,9 @@ async fn check_postgres_types(db: &DatabaseConnection) {
         ("project", "budget_sek", "bigint", "NO"),
         ("audit_event", "seq", "bigint", "NO"),
         ("audit_event", "trace_id", "text", "YES"),
+        ("audit_head", "last_seq", "bigint", "NO"),
+        ("audit_participant", "participant_id", "uuid", "NO"),
+        ("audit_participant", "seq", "bigint", "NO"),
     ];
     for (table, column, data_type, nullable) in expect {
         let row = db

@@ -42,6 +42,10 @@ enum Backend {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The running gateway's state (benchmarks serve a variant of it).
+    pub state: app::AppState,
+    /// The running gateway's services (its clock, policy and audit log).
+    pub services: Arc<gateway::app::Services>,
     pub db: DatabaseConnection,
     pub issuer: Arc<DevIssuer>,
     pub keys: PiiKeys,
@@ -158,6 +162,8 @@ impl TestAppBuilder {
                 secure_cookie: false,
                 ..Default::default()
             },
+            // The shipped policy (`deploy/policy.toml`) unless a test configures another.
+            policy: Default::default(),
         };
         for f in self.configure {
             f(&mut config);
@@ -194,12 +200,15 @@ impl TestAppBuilder {
         )
         .await
         .expect("build state");
-        let router = app::router(state, &config);
+        let services = state.services.clone();
+        let router = app::router(state.clone(), &config);
         let server = tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");
         });
         TestApp {
             addr,
+            state,
+            services,
             db,
             issuer,
             keys,
@@ -271,10 +280,34 @@ impl TestApp {
             .expect("sign token")
     }
 
+    /// A token whose `unit` claim names one of the agency's org units.
+    pub fn token_in_unit(&self, agency: &str, role: &str, sub: &str, unit: &str) -> String {
+        self.issuer
+            .token(
+                agency,
+                sub,
+                &[role],
+                Some(unit),
+                chrono::Duration::minutes(30),
+            )
+            .expect("sign token")
+    }
+
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Answer {
+        self.graphql_at(self.addr, token, query, variables).await
+    }
+
+    /// The same request to another server (a variant started beside this one).
+    pub async fn graphql_at(
+        &self,
+        addr: SocketAddr,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Answer {
         let mut req = self
             .http
-            .post(self.url("/graphql"))
+            .post(format!("http://{addr}/graphql"))
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(t) = token {
             req = req.bearer_auth(t);

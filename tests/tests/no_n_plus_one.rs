@@ -21,9 +21,15 @@ async fn statements_for_page(app: &TestApp, token: &str, first: usize) -> (usize
         .await;
     let statements = app.statements();
     let edges = a.data()["cases"]["edges"].as_array().expect("edges").len();
-    // Consent refusals are field errors, not failures of the page.
+    // Consent refusals and fields the policy withholds (an AF officer does
+    // not read the coach's notes) are field errors, not failures of the page.
     for e in a.errors() {
-        assert_eq!(e["extensions"]["code"], "CONSENT_REQUIRED", "{:#}", a.body);
+        let code = e["extensions"]["code"].as_str().unwrap_or_default();
+        assert!(
+            ["CONSENT_REQUIRED", "FORBIDDEN_FIELD"].contains(&code),
+            "{:#}",
+            a.body
+        );
     }
     (statements, edges)
 }
@@ -54,7 +60,9 @@ async fn a_page_of_fifty_cases_with_all_nested_data_costs_a_constant_number_of_s
             large.abs_diff(small) <= 10,
             "{agency}/{role}: {small} statements for 20 cases but {large} for {large_edges}"
         );
-        assert!(large <= 30, "{agency}/{role}: {large} statements");
+        // About 25 for the page plus a fixed handful for the audit event
+        // (lock, head, event, participant index, head update).
+        assert!(large <= 40, "{agency}/{role}: {large} statements");
     }
 }
 

@@ -1,6 +1,7 @@
-//! Personnummer and names never reach the logs, even at TRACE: a workflow
-//! that writes and reads personal data runs with every log captured, and
-//! the capture is searched for them.
+//! Personnummer and names never reach the logs or spans, even at TRACE: a
+//! workflow that writes and reads personal data (cases, consents, another
+//! agency's records, refused fields, the auditor's queries) runs with every
+//! log line and span field captured, and the capture is searched for them.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -27,7 +28,11 @@ async fn a_full_workflow_logs_no_personnummer_and_no_names() {
     let writer = capture.clone();
     tracing_subscriber::fmt()
         .json()
-        .with_max_level(tracing::Level::TRACE)
+        // Every span's opening and closing with all its fields, not only events.
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+        // The filter the gateway installs, at its most verbose: what an
+        // operator who turns logging all the way up would see.
+        .with_env_filter(gateway::telemetry::filter("trace"))
         .with_writer(move || writer.clone())
         .init();
 
@@ -77,6 +82,47 @@ async fn a_full_workflow_logs_no_personnummer_and_no_names() {
     .await
     .ok();
 
+    // Consent, another agency's records, a refused field, and the auditor
+    // reading the person's access log: every path that records decisions.
+    app.graphql(
+        Some(&coach),
+        r#"mutation($id: ID!) { recordConsent(input: {caseId: $id, sourceAgency: "af", recipientAgency: "lund", categories: [LABOUR_MARKET], purpose: "Samverkan", signedOn: "2026-01-10", collectedAt: "Lund", formVersion: "1", documentRef: "Akt 1"}) { id } }"#,
+        json!({"id": case["id"]}),
+    )
+    .await
+    .ok();
+    app.graphql(
+        Some(&coach),
+        "query($id: ID!) { case(id: $id) { participant { personnummer givenName familyName } employmentServiceRecords { programme } followUps { note } } }",
+        json!({"id": case["id"]}),
+    )
+    .await
+    .ok();
+    let pc = app.token("lund", "placement_coordinator", "pc1");
+    app.graphql(
+        Some(&pc),
+        "query($id: ID!) { case(id: $id) { participant { personnummer givenName } } }",
+        json!({"id": case["id"]}),
+    )
+    .await;
+    let participant = app
+        .graphql(
+            Some(&coach),
+            "query($id: ID!) { case(id: $id) { participant { id } } }",
+            json!({"id": case["id"]}),
+        )
+        .await
+        .ok()["case"]["participant"]["id"]
+        .clone();
+    let auditor = app.token("audit", "auditor", "dpo");
+    app.graphql(
+        Some(&auditor),
+        "query($p: ID!) { auditTrail(participantId: $p) { operation fields decision } }",
+        json!({"p": participant}),
+    )
+    .await
+    .ok();
+
     let logs = String::from_utf8(capture.0.lock().expect("capture").clone()).expect("utf8");
     assert!(
         logs.len() > 1000,
@@ -84,6 +130,13 @@ async fn a_full_workflow_logs_no_personnummer_and_no_names() {
         logs.len()
     );
     for secret in [pnr.as_str(), &pnr[2..], &ten, given, family, &test_pnr(12)] {
-        assert!(!logs.contains(secret), "{secret:?} appears in the logs");
+        let line = logs
+            .lines()
+            .find(|l| l.contains(secret))
+            .unwrap_or_default();
+        assert!(
+            !logs.contains(secret),
+            "{secret:?} appears in the logs: {line}"
+        );
     }
 }

@@ -31,6 +31,7 @@ use crate::sources::db::staff::{upsert_staff, StaffClaims};
 #[derive(Clone)]
 struct SeenStaff {
     staff_id: Uuid,
+    unit_id: Option<Uuid>,
     roles: Vec<String>,
     unit: Option<String>,
 }
@@ -131,7 +132,7 @@ impl Authenticator {
         let (agency_id, agency_kind) =
             *self.agencies.get(&agency).ok_or(AuthError::UnknownAgency)?;
         let roles: Vec<Role> = id.roles.iter().filter_map(|r| Role::parse(r)).collect();
-        let staff_id = self.staff_id(&agency, agency_id, &id).await?;
+        let (staff_id, unit_id) = self.staff_id(&agency, agency_id, &id).await?;
         Ok(Principal {
             agency,
             agency_id,
@@ -139,6 +140,7 @@ impl Authenticator {
             subject: id.subject,
             roles,
             unit: id.unit,
+            unit_id,
             scopes: id.scopes,
             staff_id,
         })
@@ -151,14 +153,14 @@ impl Authenticator {
         agency: &str,
         agency_id: Uuid,
         claims: &Identity,
-    ) -> Result<Uuid, AuthError> {
+    ) -> Result<(Uuid, Option<Uuid>), AuthError> {
         let key = (agency.to_string(), claims.subject.clone());
         if let Some(seen) = self.seen.lock().expect("staff cache poisoned").get(&key) {
             if seen.roles == claims.roles && seen.unit == claims.unit {
-                return Ok(seen.staff_id);
+                return Ok((seen.staff_id, seen.unit_id));
             }
         }
-        let staff_id = upsert_staff(
+        let (staff_id, unit_id) = upsert_staff(
             &self.db,
             StaffClaims {
                 agency_id,
@@ -177,10 +179,11 @@ impl Authenticator {
             key,
             SeenStaff {
                 staff_id,
+                unit_id,
                 roles: claims.roles.clone(),
                 unit: claims.unit.clone(),
             },
         );
-        Ok(staff_id)
+        Ok((staff_id, unit_id))
     }
 }

@@ -51,6 +51,9 @@ pub struct Principal {
     pub subject: String,
     pub roles: Vec<Role>,
     pub unit: Option<String>,
+    /// The `org_unit` row of `unit`, when the agency has such a unit: the
+    /// owning unit of a protected identity sees it.
+    pub unit_id: Option<Uuid>,
     pub scopes: Vec<String>,
     /// The `staff` row for (agency, subject), created on first sight.
     pub staff_id: Uuid,

@@ -8,17 +8,21 @@ use entities::enums::ConsentCategory;
 use uuid::Uuid;
 
 /// Does any of the participant's consents let `recipient` see `source`'s
-/// information of `category` on `today`?
+/// information of `category` on `today`, for the collaboration `case`?
+/// A consent tied to a case serves that case's purpose only; one without a
+/// case covers the participant's collaboration as a whole.
 pub fn covers(
     consents: &[consent::Model],
     source: Uuid,
     recipient: Uuid,
     category: ConsentCategory,
+    case: Option<Uuid>,
     today: NaiveDate,
 ) -> bool {
     consents.iter().any(|c| {
         c.source_agency_id == source
             && c.recipient_agency_id == recipient
+            && (c.case_id.is_none() || c.case_id == case)
             && c.revoked_at.is_none()
             && c.valid_from <= today
             && c.valid_to.is_none_or(|to| today <= to)
@@ -26,6 +30,16 @@ pub fn covers(
                 .map(|cats| cats.contains(&category))
                 .unwrap_or(false)
     })
+}
+
+/// How a category reads in a message.
+pub fn category_label(c: ConsentCategory) -> &'static str {
+    match c {
+        ConsentCategory::EconomicSocial => "economic and social",
+        ConsentCategory::Health => "health",
+        ConsentCategory::WorkHistory => "work history",
+        ConsentCategory::LabourMarket => "labour-market",
+    }
 }
 
 #[cfg(test)]
@@ -71,6 +85,7 @@ mod tests {
             af,
             lund,
             ConsentCategory::LabourMarket,
+            None,
             day("2026-06-01")
         ));
         assert!(
@@ -79,12 +94,20 @@ mod tests {
                 lund,
                 af,
                 ConsentCategory::LabourMarket,
+                None,
                 day("2026-06-01")
             ),
             "direction"
         );
         assert!(
-            !covers(&c, af, lund, ConsentCategory::Health, day("2026-06-01")),
+            !covers(
+                &c,
+                af,
+                lund,
+                ConsentCategory::Health,
+                None,
+                day("2026-06-01")
+            ),
             "category"
         );
         assert!(
@@ -93,6 +116,7 @@ mod tests {
                 af,
                 lund,
                 ConsentCategory::LabourMarket,
+                None,
                 day("2025-12-31")
             ),
             "before"
@@ -103,6 +127,7 @@ mod tests {
                 af,
                 lund,
                 ConsentCategory::LabourMarket,
+                None,
                 day("2026-12-31")
             ),
             "last day"
@@ -113,6 +138,7 @@ mod tests {
                 af,
                 lund,
                 ConsentCategory::LabourMarket,
+                None,
                 day("2027-01-01")
             ),
             "after"
@@ -123,6 +149,7 @@ mod tests {
             af,
             lund,
             ConsentCategory::LabourMarket,
+            None,
             day("2026-06-01")
         ));
     }

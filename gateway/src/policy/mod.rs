@@ -1,5 +1,19 @@
-//! Authorization decisions. Today: row scope (`sources::db::scope`) and the
-//! consent rule for other agencies' records; the field-level policy file
-//! joins here.
+//! Authorization: who may read and write which field (the policy file,
+//! compiled and swapped atomically on reload), which rows they see (row
+//! scope, in `sources::db::scope`, applied in SQL), consent between
+//! agencies, and the extension that enforces all of it in one place.
 
+pub mod compile;
 pub mod consent;
+pub mod extension;
+pub mod file;
+pub mod introspection;
+pub mod ledger;
+pub mod row;
+pub mod store;
+
+pub use compile::{Access, Classification, Policy, PolicyError};
+pub use extension::PolicyExtension;
+pub use ledger::{Ledger, RowTag};
+pub use row::Row;
+pub use store::PolicyStore;

@@ -5,18 +5,37 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::NaiveDate;
 use entities::{case_member, shared_case};
-use sea_orm::TransactionTrait;
 
 use super::context::{children_of, load_err, rc};
 use super::enums::{CaseOutcome, CaseStatus, TargetGroup};
 use super::input;
 use super::org::{agency_by_id, staff_by_id, Agency, Staff};
 use super::participant::Participant;
+use super::write;
 use crate::error::ApiError;
+use crate::policy::{Row, RowTag};
 use crate::sources::db::cases::{self, CaseCursor, CaseFilter};
 use crate::sources::db::scope::CaseScope;
 
 pub struct Case(pub shared_case::Model);
+
+/// The row tag of anything that hangs off `case` (a plan, a member, a step).
+pub fn case_tag(case: &shared_case::Model) -> RowTag {
+    RowTag {
+        participant: Some(case.participant_id),
+        case: Some(case.id),
+        ..RowTag::default()
+    }
+}
+
+impl Case {
+    /// The case as a row of the answer: its fields and everything below it
+    /// are about its participant, in this collaboration.
+    pub fn row(m: shared_case::Model) -> Row<Case> {
+        let tag = case_tag(&m);
+        Row::new(Case(m), tag)
+    }
+}
 
 #[Object]
 impl Case {
@@ -43,14 +62,14 @@ impl Case {
     async fn outcome(&self) -> Option<CaseOutcome> {
         self.0.outcome.map(Into::into)
     }
-    async fn participant(&self, ctx: &Context<'_>) -> Result<Participant> {
+    async fn participant(&self, ctx: &Context<'_>) -> Result<Row<Participant>> {
         Ok(rc(ctx)
             .loaders
             .participant
             .load_one(self.0.participant_id)
             .await
             .map_err(load_err)?
-            .map(Participant)
+            .map(Participant::row)
             .ok_or(ApiError::NotFound("participant"))?)
     }
     async fn lead_agency(&self, ctx: &Context<'_>) -> Result<Agency> {
@@ -65,11 +84,11 @@ impl Case {
         children_of(&rc(ctx).loaders.case_members, self.0.id, CaseMember).await
     }
     /// The participant's consents.
-    async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<super::consent::Consent>> {
+    async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::consent::Consent>>> {
         children_of(
             &rc(ctx).loaders.participant_consents,
             self.0.participant_id,
-            super::consent::Consent,
+            super::consent::Consent::row,
         )
         .await
     }
@@ -94,11 +113,11 @@ impl Case {
         )
         .await
     }
-    async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<super::placement::Placement>> {
+    async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::placement::Placement>>> {
         children_of(
             &rc(ctx).loaders.case_placements,
             self.0.id,
-            super::placement::Placement,
+            super::placement::Placement::row,
         )
         .await
     }
@@ -106,22 +125,22 @@ impl Case {
     async fn employment_service_records(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<Vec<super::records::EmploymentServiceRecord>> {
-        super::records::af_records(ctx, self.0.participant_id).await
+    ) -> Result<Vec<Row<super::records::EmploymentServiceRecord>>> {
+        super::records::af_records(ctx, &self.0).await
     }
     /// Försäkringskassan's records about the participant (consent permitting).
     async fn social_insurance_records(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<Vec<super::records::SocialInsuranceRecord>> {
-        super::records::fk_records(ctx, self.0.participant_id).await
+    ) -> Result<Vec<Row<super::records::SocialInsuranceRecord>>> {
+        super::records::fk_records(ctx, &self.0).await
     }
     /// The participant's project enrolments (IRIS/USB, Kompetenstrappan, Insam...).
-    async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<super::project::Enrolment>> {
+    async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::project::Enrolment>>> {
         children_of(
             &rc(ctx).loaders.participant_enrolments,
             self.0.participant_id,
-            super::project::Enrolment,
+            super::project::Enrolment::row,
         )
         .await
     }
@@ -178,7 +197,7 @@ pub struct PageInfoExtra {
     pub total_count: u64,
 }
 
-pub type CaseConnection = Connection<String, Case, PageInfoExtra>;
+pub type CaseConnection = Connection<String, Row<Case>, PageInfoExtra>;
 
 /// A page of cases in `scope`, newest first.
 pub async fn case_page(
@@ -243,7 +262,7 @@ pub async fn case_page(
     conn.edges.extend(
         page.rows
             .into_iter()
-            .map(|c| Edge::new(input::encode_cursor(c.opened_on, c.id), Case(c))),
+            .map(|c| Edge::new(input::encode_cursor(c.opened_on, c.id), Case::row(c))),
     );
     Ok(conn)
 }
@@ -269,11 +288,11 @@ impl CaseQuery {
     }
 
     /// One case, if it is in your scope (otherwise NOT_FOUND).
-    async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Case> {
+    async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Row<Case>> {
         let r = rc(ctx);
         r.principal()?;
         let id = input::id("id", &id)?;
-        Ok(Case(cases::get_visible(r.db(), &r.scope, id).await?))
+        Ok(Case::row(cases::get_visible(r.db(), &r.scope, id).await?))
     }
 }
 
@@ -314,10 +333,6 @@ pub struct CloseCaseInput {
     pub closed_on: Option<NaiveDate>,
 }
 
-fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
 #[derive(Default)]
 pub struct CaseMutation;
 
@@ -325,13 +340,11 @@ pub struct CaseMutation;
 impl CaseMutation {
     /// Opens a shared case for a person (registering them if new), with your
     /// agency as lead.
-    async fn open_case(&self, ctx: &Context<'_>, input: OpenCaseInput) -> Result<Case> {
+    async fn open_case(&self, ctx: &Context<'_>, input: OpenCaseInput) -> Result<Row<Case>> {
         use crate::auth::Role;
         let r = rc(ctx);
         let p = r.principal()?;
-        if !(p.has_role(Role::Coach) || p.has_role(Role::Officer)) {
-            return Err(ApiError::Forbidden("only coaches and officers open cases".into()).into());
-        }
+        let today = r.today();
         let pnr = input::personnummer("input.personnummer", &input.personnummer)?;
         let given_name = input::required_text("input.givenName", &input.given_name, 100)?;
         let family_name = input::required_text("input.familyName", &input.family_name, 100)?;
@@ -341,13 +354,13 @@ impl CaseMutation {
             None if p.has_role(Role::Coach) => Some(p.staff_id),
             None => None,
         };
-        let opened_on = input.opened_on.unwrap_or_else(today);
-        if opened_on > today() {
+        let opened_on = input.opened_on.unwrap_or(today);
+        if opened_on > today {
             return Err(ApiError::bad_input("input.openedOn", "cannot be in the future").into());
         }
         let keys = &r.services.pii;
         let (agency_id, staff_id) = (p.agency_id, p.staff_id);
-        let tx = r.db().begin().await.map_err(ApiError::from)?;
+        let tx = write::begin(ctx).await?;
         let participant = crate::sources::db::participants::find_or_create(
             &tx,
             keys,
@@ -366,6 +379,9 @@ impl CaseMutation {
                     .map(Into::into)
                     .unwrap_or(entities::enums::IncomeSource::Other),
                 protected_identity: input.protected_identity,
+                // The registering unit owns a protected identity; without a
+                // unit in the token nobody sees it (denied, not leaked).
+                owning_unit_id: p.unit_id,
             },
         )
         .await?;
@@ -391,8 +407,8 @@ impl CaseMutation {
             )
             .await?;
         }
-        tx.commit().await.map_err(ApiError::from)?;
-        Ok(Case(case))
+        write::commit(ctx, tx, &[participant.id], &["Participant", "Case"]).await?;
+        Ok(Case::row(case))
     }
 
     /// Adds an agency (and optionally one of its staff) to a case you can see.
@@ -400,7 +416,7 @@ impl CaseMutation {
         &self,
         ctx: &Context<'_>,
         input: AddCaseMemberInput,
-    ) -> Result<CaseMember> {
+    ) -> Result<Row<CaseMember>> {
         let r = rc(ctx);
         r.principal()?;
         let case_id = input::id("input.caseId", &input.case_id)?;
@@ -415,32 +431,42 @@ impl CaseMutation {
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::bad_input("input.agency", "unknown agency code"))?;
+        let tx = write::begin(ctx).await?;
         let member = cases::add_member(
-            r.db(),
+            &tx,
             case.id,
             agency.id,
             staff_id,
             &role,
-            input.joined_on.unwrap_or_else(today),
+            input.joined_on.unwrap_or(r.today()),
         )
         .await?;
-        Ok(CaseMember(member))
+        write::commit(ctx, tx, &[case.participant_id], &["CaseMember"]).await?;
+        Ok(Row::new(CaseMember(member), case_tag(&case)))
     }
 
     /// Closes a case with its outcome.
-    async fn close_case(&self, ctx: &Context<'_>, input: CloseCaseInput) -> Result<Case> {
+    async fn close_case(&self, ctx: &Context<'_>, input: CloseCaseInput) -> Result<Row<Case>> {
         let r = rc(ctx);
         r.principal()?;
         let id = input::id("input.id", &input.id)?;
         let version = input::version("input.version", input.version)?;
         let case = cases::get_visible(r.db(), &r.scope, id).await?;
-        let closed_on = input.closed_on.unwrap_or_else(today);
+        let closed_on = input.closed_on.unwrap_or(r.today());
         if closed_on < case.opened_on {
             return Err(
                 ApiError::bad_input("input.closedOn", "is before the case was opened").into(),
             );
         }
-        cases::close(r.db(), id, version, input.outcome.into(), closed_on).await?;
-        Ok(Case(cases::get_visible(r.db(), &r.scope, id).await?))
+        let tx = write::begin(ctx).await?;
+        cases::close(&tx, id, version, input.outcome.into(), closed_on).await?;
+        write::commit(
+            ctx,
+            tx,
+            &[case.participant_id],
+            &["Case.status", "Case.outcome", "Case.closedOn"],
+        )
+        .await?;
+        Ok(Case::row(cases::get_visible(r.db(), &r.scope, id).await?))
     }
 }

@@ -8,10 +8,24 @@ use super::context::rc;
 use super::enums::ConsentCategory;
 use super::input;
 use super::org::{agency_by_id, staff_by_id, Agency, Staff};
+use super::write;
 use crate::error::ApiError;
+use crate::policy::{Row, RowTag};
 use crate::sources::db::{cases, work};
 
 pub struct Consent(pub entities::consent::Model);
+
+impl Consent {
+    /// A consent as a row: about its participant.
+    pub fn row(m: entities::consent::Model) -> Row<Consent> {
+        let tag = RowTag {
+            participant: Some(m.participant_id),
+            case: m.case_id,
+            ..RowTag::default()
+        };
+        Row::new(Consent(m), tag)
+    }
+}
 
 #[Object]
 impl Consent {
@@ -97,7 +111,7 @@ impl ConsentMutation {
         &self,
         ctx: &Context<'_>,
         input: RecordConsentInput,
-    ) -> Result<Consent> {
+    ) -> Result<Row<Consent>> {
         let r = rc(ctx);
         let p = r.principal()?;
         let case_id = input::id("input.caseId", &input.case_id)?;
@@ -128,8 +142,9 @@ impl ConsentMutation {
             .into());
         }
         let case = cases::get_visible(r.db(), &r.scope, case_id).await?;
+        let tx = write::begin(ctx).await?;
         let consent = work::record_consent(
-            r.db(),
+            &tx,
             work::NewConsent {
                 participant_id: case.participant_id,
                 case_id: Some(case.id),
@@ -147,7 +162,8 @@ impl ConsentMutation {
             },
         )
         .await?;
-        Ok(Consent(consent))
+        write::commit(ctx, tx, &[case.participant_id], &["Consent"]).await?;
+        Ok(Consent::row(consent))
     }
 
     /// Revokes a consent from now on; nothing more flows under it.
@@ -155,7 +171,7 @@ impl ConsentMutation {
         &self,
         ctx: &Context<'_>,
         input: RevokeConsentInput,
-    ) -> Result<Consent> {
+    ) -> Result<Row<Consent>> {
         let r = rc(ctx);
         r.principal()?;
         let id = input::id("input.id", &input.id)?;
@@ -165,8 +181,10 @@ impl ConsentMutation {
         crate::sources::db::participants::get_visible(r.db(), &r.scope, consent.participant_id)
             .await
             .map_err(|_| ApiError::NotFound("consent"))?;
-        work::revoke_consent(r.db(), id, version).await?;
-        Ok(Consent(
+        let tx = write::begin(ctx).await?;
+        work::revoke_consent(&tx, id, version).await?;
+        write::commit(ctx, tx, &[consent.participant_id], &["Consent.revokedAt"]).await?;
+        Ok(Consent::row(
             work::reload::<entities::consent::Entity>(r.db(), id, "consent").await?,
         ))
     }

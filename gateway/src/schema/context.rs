@@ -14,6 +14,7 @@ use sea_orm::DatabaseConnection;
 use crate::app::Services;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::{Access, Ledger, Policy};
 use crate::sources::db::loaders::{ById, Children};
 use crate::sources::db::scope::CaseScope;
 
@@ -130,22 +131,45 @@ pub struct RequestContext {
     pub scope: CaseScope,
     pub services: Arc<Services>,
     pub loaders: Loaders,
+    /// The policy this request is decided by (one snapshot for the whole request).
+    pub policy: Arc<Policy>,
+    /// What the policy lets this caller read and write.
+    pub access: Access,
+    /// Rows returned and fields read or withheld, for decisions and the audit.
+    pub ledger: Ledger,
+    /// Ties the audit events to the request's trace.
+    pub trace_id: Option<String>,
 }
 
 impl RequestContext {
-    pub fn new(principal: Option<Principal>, services: Arc<Services>) -> Self {
+    pub fn new(
+        principal: Option<Principal>,
+        services: Arc<Services>,
+        trace_id: Option<String>,
+    ) -> Self {
         let scope = CaseScope::of(principal.as_ref());
         let loaders = Loaders::new(&services.db, &scope);
+        let policy = services.policy.snapshot();
+        let access = policy.access(principal.as_ref());
         Self {
             principal,
             scope,
             services,
             loaders,
+            policy,
+            access,
+            ledger: Ledger::default(),
+            trace_id,
         }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.services.db
+    }
+
+    /// Today in Sweden, by the gateway's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.services.clock.today()
     }
 
     /// The caller, or UNAUTHENTICATED: personal data needs a signed-in caller.

@@ -1,6 +1,7 @@
 //! The GraphQL schema: one module per domain area, merged into the roots.
 //! Types here are API types mapped from entities, never the entities.
 
+pub mod audit;
 pub mod case;
 pub mod consent;
 pub mod context;
@@ -12,6 +13,7 @@ pub mod placement;
 pub mod project;
 pub mod records;
 pub mod work;
+pub mod write;
 
 use std::sync::Arc;
 
@@ -30,6 +32,7 @@ pub struct QueryRoot(
     work::WorkQuery,
     placement::PlacementQuery,
     project::ProjectQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -59,6 +62,17 @@ pub fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptyS
 }
 
 pub fn build(services: Arc<Services>) -> GatewaySchema {
+    builder()
+        .extension(crate::policy::PolicyExtension)
+        .data(services)
+        .finish()
+}
+
+/// The same schema without the policy extension: no field rules, no
+/// audit. Only for measuring what they cost (`tests/benches/page50.rs`);
+/// nothing that serves requests builds it.
+#[doc(hidden)]
+pub fn build_unenforced_for_benchmarks(services: Arc<Services>) -> GatewaySchema {
     builder().data(services).finish()
 }
 

@@ -1,6 +1,7 @@
 //! Participants (deltagare). The personnummer is decrypted only when the
-//! field is asked for; a protected identity is never shown (its owning
-//! unit's access arrives with the field policy).
+//! field is asked for and the policy lets it through; a protected
+//! identity's `identity` fields reach only the owning unit (the policy
+//! extension decides from the row tag made here).
 
 use async_graphql::{Context, Object, Result, ID};
 
@@ -8,13 +9,21 @@ use super::context::{children_of, rc};
 use super::enums::{EducationLevel, IncomeSource, Sex, TargetGroup};
 use super::input;
 use crate::error::ApiError;
+use crate::policy::{Row, RowTag};
 use crate::sources::db::participants;
 
 pub struct Participant(pub entities::participant::Model);
 
 impl Participant {
-    fn shown(&self) -> bool {
-        !self.0.protected_identity
+    /// The participant as a row of the answer, tagged for the policy.
+    pub fn row(m: entities::participant::Model) -> Row<Participant> {
+        let tag = RowTag {
+            participant: Some(m.id),
+            protected: m.protected_identity,
+            owning_unit: m.owning_unit_id,
+            ..RowTag::default()
+        };
+        Row::new(Participant(m), tag)
     }
 }
 
@@ -28,9 +37,6 @@ impl Participant {
     }
     /// 12 digits (YYYYMMDDNNNC). Null for a protected identity.
     async fn personnummer(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        if !self.shown() {
-            return Ok(None);
-        }
         let pnr = rc(ctx)
             .services
             .pii
@@ -41,10 +47,10 @@ impl Participant {
         Ok(Some(pnr.expose_digits().to_string()))
     }
     async fn given_name(&self) -> Option<&str> {
-        self.shown().then_some(self.0.given_name.as_str())
+        Some(self.0.given_name.as_str())
     }
     async fn family_name(&self) -> Option<&str> {
-        self.shown().then_some(self.0.family_name.as_str())
+        Some(self.0.family_name.as_str())
     }
     async fn birth_year(&self) -> i32 {
         self.0.birth_year
@@ -53,7 +59,7 @@ impl Participant {
         self.0.sex.into()
     }
     async fn district(&self) -> Option<&str> {
-        self.shown().then_some(self.0.district.as_str())
+        Some(self.0.district.as_str())
     }
     async fn target_groups(&self) -> Vec<TargetGroup> {
         super::enums::codes::<entities::enums::TargetGroup, _>(&self.0.target_groups)
@@ -73,11 +79,11 @@ impl Participant {
         self.0.synthetic
     }
     /// The participant's cases within your scope.
-    async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<super::case::Case>> {
+    async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::case::Case>>> {
         children_of(
             &rc(ctx).loaders.participant_cases,
             self.0.id,
-            super::case::Case,
+            super::case::Case::row,
         )
         .await
     }
@@ -89,11 +95,11 @@ pub struct ParticipantQuery;
 #[Object]
 impl ParticipantQuery {
     /// A participant with at least one case in your scope (otherwise NOT_FOUND).
-    async fn participant(&self, ctx: &Context<'_>, id: ID) -> Result<Participant> {
+    async fn participant(&self, ctx: &Context<'_>, id: ID) -> Result<Row<Participant>> {
         let r = rc(ctx);
         r.principal()?;
         let id = input::id("id", &id)?;
-        Ok(Participant(
+        Ok(Participant::row(
             participants::get_visible(r.db(), &r.scope, id).await?,
         ))
     }
@@ -104,14 +110,14 @@ impl ParticipantQuery {
         &self,
         ctx: &Context<'_>,
         personnummer: String,
-    ) -> Result<Participant> {
+    ) -> Result<Row<Participant>> {
         let r = rc(ctx);
         r.principal()?;
         let pnr = input::personnummer("personnummer", &personnummer)?;
         let found = participants::find_by_personnummer(r.db(), &r.services.pii, &pnr)
             .await?
             .ok_or(ApiError::NotFound("participant"))?;
-        Ok(Participant(
+        Ok(Participant::row(
             participants::get_visible(r.db(), &r.scope, found.id).await?,
         ))
     }

@@ -10,8 +10,9 @@ use super::enums::{AllocationStatus, PlacementKind, PlacementStatus, StateSubsid
 use super::input;
 use super::org::{unit_by_id, OrgUnit};
 use super::participant::Participant;
-use crate::auth::Role;
+use super::write;
 use crate::error::ApiError;
+use crate::policy::{Row, RowTag};
 use crate::sources::db::placements::{self, SlotCursor, SlotFilter};
 use crate::sources::db::{allocation as alloc, cases, work};
 
@@ -63,12 +64,24 @@ impl PlacementSlot {
         self.0.capacity
     }
     /// Placements in this slot whose case is in your scope.
-    async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<Placement>> {
-        children_of(&rc(ctx).loaders.slot_placements, self.0.id, Placement).await
+    async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<Row<Placement>>> {
+        children_of(&rc(ctx).loaders.slot_placements, self.0.id, Placement::row).await
     }
 }
 
 pub struct Placement(pub placement::Model);
+
+impl Placement {
+    /// A placement as a row: about its participant, in its case.
+    pub fn row(m: placement::Model) -> Row<Placement> {
+        let tag = RowTag {
+            participant: Some(m.participant_id),
+            case: Some(m.case_id),
+            ..RowTag::default()
+        };
+        Row::new(Placement(m), tag)
+    }
+}
 
 #[Object]
 impl Placement {
@@ -103,14 +116,14 @@ impl Placement {
             .map(PlacementSlot)
             .ok_or(ApiError::NotFound("placement slot"))?)
     }
-    async fn participant(&self, ctx: &Context<'_>) -> Result<Participant> {
+    async fn participant(&self, ctx: &Context<'_>) -> Result<Row<Participant>> {
         Ok(rc(ctx)
             .loaders
             .participant
             .load_one(self.0.participant_id)
             .await
             .map_err(load_err)?
-            .map(Participant)
+            .map(Participant::row)
             .ok_or(ApiError::NotFound("participant"))?)
     }
 }
@@ -316,15 +329,7 @@ impl PlacementMutation {
         input: CreateSlotInput,
     ) -> Result<PlacementSlot> {
         let r = rc(ctx);
-        let p = r.principal()?;
-        if !(p.has_role(Role::PlacementCoordinator) || p.has_role(Role::Officer))
-            || p.agency_kind != entities::enums::AgencyKind::Municipality
-        {
-            return Err(ApiError::Forbidden(
-                "only the municipality's placement coordinators and officers create slots".into(),
-            )
-            .into());
-        }
+        r.principal()?;
         if input.period_end < input.period_start {
             return Err(ApiError::bad_input("input.periodEnd", "is before periodStart").into());
         }
@@ -385,7 +390,7 @@ impl PlacementMutation {
         &self,
         ctx: &Context<'_>,
         input: StartPlacementInput,
-    ) -> Result<Placement> {
+    ) -> Result<Row<Placement>> {
         let r = rc(ctx);
         r.principal()?;
         let slot_id = input::id("input.slotId", &input.slot_id)?;
@@ -395,14 +400,12 @@ impl PlacementMutation {
             .await
             .map_err(|_| ApiError::bad_input("input.slotId", "no such slot"))?;
         // The capacity check and the insert see the same state.
-        let tx = sea_orm::TransactionTrait::begin(r.db())
-            .await
-            .map_err(ApiError::from)?;
+        let tx = write::begin(ctx).await?;
         let placement =
             placements::start_placement(&tx, &slot, case.id, case.participant_id, input.started_on)
                 .await?;
-        tx.commit().await.map_err(ApiError::from)?;
-        Ok(Placement(placement))
+        write::commit(ctx, tx, &[case.participant_id], &["Placement"]).await?;
+        Ok(Placement::row(placement))
     }
 
     /// Ends a placement, completed or early.
@@ -410,7 +413,7 @@ impl PlacementMutation {
         &self,
         ctx: &Context<'_>,
         input: EndPlacementInput,
-    ) -> Result<Placement> {
+    ) -> Result<Row<Placement>> {
         let r = rc(ctx);
         r.principal()?;
         let id = input::id("input.id", &input.id)?;
@@ -434,8 +437,9 @@ impl PlacementMutation {
             .outcome
             .map(|o| input::text("input.outcome", &o, 500))
             .transpose()?;
+        let tx = write::begin(ctx).await?;
         placements::end_placement(
-            r.db(),
+            &tx,
             id,
             version,
             input.ended_on,
@@ -443,7 +447,14 @@ impl PlacementMutation {
             outcome,
         )
         .await?;
-        Ok(Placement(
+        write::commit(
+            ctx,
+            tx,
+            &[current.participant_id],
+            &["Placement.status", "Placement.endedOn", "Placement.outcome"],
+        )
+        .await?;
+        Ok(Placement::row(
             work::reload::<placement::Entity>(r.db(), id, "placement").await?,
         ))
     }

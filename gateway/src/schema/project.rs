@@ -7,6 +7,7 @@ use entities::{enrolment, project, sub_project};
 
 use super::context::{children_of, rc};
 use super::enums::{ExitReason, IncomeSource};
+use crate::policy::{Row, RowTag};
 use crate::sources::db::projects;
 
 pub struct Project(pub project::Model);
@@ -66,17 +67,25 @@ impl SubProject {
         self.0.planned_participants
     }
     /// Enrolments of participants whose cases are in your scope.
-    async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<Enrolment>> {
+    async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<Row<Enrolment>>> {
         children_of(
             &rc(ctx).loaders.sub_project_enrolments,
             self.0.id,
-            Enrolment,
+            Enrolment::row,
         )
         .await
     }
 }
 
 pub struct Enrolment(pub enrolment::Model);
+
+impl Enrolment {
+    /// An enrolment as a row: about its participant.
+    pub fn row(m: enrolment::Model) -> Row<Enrolment> {
+        let tag = RowTag::participant(m.participant_id);
+        Row::new(Enrolment(m), tag)
+    }
+}
 
 #[Object]
 impl Enrolment {

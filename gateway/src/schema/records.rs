@@ -1,20 +1,24 @@
 //! Arbetsförmedlingen's and Försäkringskassan's records. Each agency writes
 //! only its own, by its own external id; others see them only under a
-//! consent that covers the category and today.
+//! consent that covers the category, the case and today (rows here, fields
+//! with a stricter classification such as `diagnosisGroup` in the policy
+//! extension).
 
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::NaiveDate;
-use entities::enums::{AgencyKind, ConsentCategory};
-use entities::{employment_service_record as af, social_insurance_record as fk};
-use sea_orm::TransactionTrait;
+use entities::enums::AgencyKind;
+use entities::{employment_service_record as af, shared_case, social_insurance_record as fk};
+use uuid::Uuid;
 
 use super::context::{load_err, rc};
 use super::enums::Benefit;
 use super::input;
 use super::org::{agency_by_id, Agency};
-use crate::auth::{Principal, Role};
+use super::write;
+use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::policy::consent::covers;
+use crate::policy::{Classification, Row, RowTag};
 use crate::sources::db::records::{self, AfRecordInput, FkRecordInput};
 
 pub struct EmploymentServiceRecord(pub af::Model);
@@ -86,47 +90,33 @@ impl SocialInsuranceRecord {
         self.0.rehabilitation_coordination
     }
     /// Health data: FK itself, or a consent covering `HEALTH`.
-    async fn diagnosis_group(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let r = rc(ctx);
-        let p = r.principal()?;
-        if p.agency_id != self.0.owner_agency_id {
-            let consents = r
-                .loaders
-                .participant_consents
-                .load_one(self.0.participant_id)
-                .await
-                .map_err(load_err)?
-                .unwrap_or_default();
-            if !covers(
-                &consents,
-                self.0.owner_agency_id,
-                p.agency_id,
-                ConsentCategory::Health,
-                today(),
-            ) {
-                return Err(ApiError::ConsentRequired(
-                    "health data needs the participant's consent".into(),
-                )
-                .into());
-            }
-        }
-        Ok(self.0.diagnosis_group.clone())
+    async fn diagnosis_group(&self) -> Option<&str> {
+        self.0.diagnosis_group.as_deref()
     }
 }
 
-fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
+/// An agency's record as a row: about its participant, owned by its
+/// agency, reached through `case` (the purpose a consent must be for).
+fn record_tag(participant: Uuid, owner: Uuid, case: Option<Uuid>) -> RowTag {
+    RowTag {
+        participant: Some(participant),
+        owner: Some(owner),
+        case,
+        ..RowTag::default()
+    }
 }
 
-/// Records visible to the caller: their own agency's, and other agencies'
-/// under a covering consent. If some were withheld, the field carries a
-/// CONSENT_REQUIRED error next to the rows that are shown.
-async fn visible<T: Clone>(
+/// Another agency's records are returned only under a consent covering
+/// the type's classification (`EmploymentServiceRecord.*` in the policy),
+/// this case and today. Withheld rows are reported as CONSENT_REQUIRED at
+/// this field's path and in `extensions.redacted`, so "withheld" differs
+/// from "none".
+async fn consented<T>(
     ctx: &Context<'_>,
-    participant_id: uuid::Uuid,
+    case: &shared_case::Model,
+    type_name: &str,
     rows: Vec<T>,
-    owner: impl Fn(&T) -> uuid::Uuid,
-    category: ConsentCategory,
+    owner: impl Fn(&T) -> Uuid,
 ) -> Result<Vec<T>> {
     let r = rc(ctx);
     let p = r.principal()?;
@@ -136,65 +126,81 @@ async fn visible<T: Clone>(
     let consents = r
         .loaders
         .participant_consents
-        .load_one(participant_id)
+        .load_one(case.participant_id)
         .await
         .map_err(load_err)?
         .unwrap_or_default();
-    let today = today();
+    let today = r.today();
+    let category = match r.policy.type_class(type_name) {
+        Some(Classification::Consent(c)) => Some(c),
+        _ => None,
+    };
     let (shown, withheld): (Vec<T>, Vec<T>) = rows.into_iter().partition(|row| {
-        owner(row) == p.agency_id || covers(&consents, owner(row), p.agency_id, category, today)
+        owner(row) == p.agency_id
+            || category.is_some_and(|c| {
+                covers(&consents, owner(row), p.agency_id, c, Some(case.id), today)
+            })
     });
-    if !withheld.is_empty() && shown.is_empty() {
-        return Err(ApiError::ConsentRequired(
-            "another agency's records need the participant's consent".into(),
-        )
-        .into());
+    if !withheld.is_empty() {
+        r.ledger.withheld_rows(
+            ctx,
+            type_name,
+            case.participant_id,
+            ApiError::ConsentRequired(format!(
+                "{} of another agency's records need the participant's consent",
+                withheld.len()
+            )),
+        );
     }
     Ok(shown)
 }
 
 pub async fn af_records(
     ctx: &Context<'_>,
-    participant_id: uuid::Uuid,
-) -> Result<Vec<EmploymentServiceRecord>> {
+    case: &shared_case::Model,
+) -> Result<Vec<Row<EmploymentServiceRecord>>> {
     let rows = rc(ctx)
         .loaders
         .participant_af_records
-        .load_one(participant_id)
+        .load_one(case.participant_id)
         .await
         .map_err(load_err)?
         .unwrap_or_default();
-    let shown = visible(
-        ctx,
-        participant_id,
-        rows,
-        |r| r.owner_agency_id,
-        ConsentCategory::LabourMarket,
-    )
+    let shown = consented(ctx, case, "EmploymentServiceRecord", rows, |r| {
+        r.owner_agency_id
+    })
     .await?;
-    Ok(shown.into_iter().map(EmploymentServiceRecord).collect())
+    Ok(shown
+        .into_iter()
+        .map(|m| {
+            let tag = record_tag(m.participant_id, m.owner_agency_id, Some(case.id));
+            Row::new(EmploymentServiceRecord(m), tag)
+        })
+        .collect())
 }
 
 pub async fn fk_records(
     ctx: &Context<'_>,
-    participant_id: uuid::Uuid,
-) -> Result<Vec<SocialInsuranceRecord>> {
+    case: &shared_case::Model,
+) -> Result<Vec<Row<SocialInsuranceRecord>>> {
     let rows = rc(ctx)
         .loaders
         .participant_fk_records
-        .load_one(participant_id)
+        .load_one(case.participant_id)
         .await
         .map_err(load_err)?
         .unwrap_or_default();
-    let shown = visible(
-        ctx,
-        participant_id,
-        rows,
-        |r| r.owner_agency_id,
-        ConsentCategory::EconomicSocial,
-    )
+    let shown = consented(ctx, case, "SocialInsuranceRecord", rows, |r| {
+        r.owner_agency_id
+    })
     .await?;
-    Ok(shown.into_iter().map(SocialInsuranceRecord).collect())
+    Ok(shown
+        .into_iter()
+        .map(|m| {
+            let tag = record_tag(m.participant_id, m.owner_agency_id, Some(case.id));
+            Row::new(SocialInsuranceRecord(m), tag)
+        })
+        .collect())
 }
 
 #[derive(InputObject)]
@@ -227,14 +233,16 @@ pub struct SocialInsuranceRecordInput {
     pub version: Option<i32>,
 }
 
-/// Only the agency of the right kind writes these records, with a role that writes.
-fn writer<'a>(p: &'a Principal, kind: AgencyKind, what: &str) -> Result<&'a Principal, ApiError> {
-    if p.agency_kind != kind || !(p.has_role(Role::Integrator) || p.has_role(Role::Officer)) {
+/// Who may call the upsert is the policy's decision; that an AF record is
+/// owned by an employment service (and an FK record by a social insurance
+/// agency) is the data's own rule, kept here.
+fn owner_kind(p: &Principal, kind: AgencyKind, what: &str) -> Result<(), ApiError> {
+    if p.agency_kind != kind {
         return Err(ApiError::Forbidden(format!(
-            "only the owning agency's integrators and officers write {what}"
+            "{what} are owned by their agency; yours cannot write them"
         )));
     }
-    Ok(p)
+    Ok(())
 }
 
 fn opt_text(field: String, v: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
@@ -318,7 +326,7 @@ impl RecordsMutation {
         &self,
         ctx: &Context<'_>,
         record: EmploymentServiceRecordInput,
-    ) -> Result<EmploymentServiceRecord> {
+    ) -> Result<Row<EmploymentServiceRecord>> {
         let mut saved = upsert_af(ctx, "record", vec![record]).await?;
         Ok(saved.remove(0))
     }
@@ -328,7 +336,7 @@ impl RecordsMutation {
         &self,
         ctx: &Context<'_>,
         records: Vec<EmploymentServiceRecordInput>,
-    ) -> Result<Vec<EmploymentServiceRecord>> {
+    ) -> Result<Vec<Row<EmploymentServiceRecord>>> {
         bulk_size(ctx, records.len())?;
         upsert_af(ctx, "records", records).await
     }
@@ -338,7 +346,7 @@ impl RecordsMutation {
         &self,
         ctx: &Context<'_>,
         record: SocialInsuranceRecordInput,
-    ) -> Result<SocialInsuranceRecord> {
+    ) -> Result<Row<SocialInsuranceRecord>> {
         let mut saved = upsert_fk(ctx, "record", vec![record]).await?;
         Ok(saved.remove(0))
     }
@@ -348,7 +356,7 @@ impl RecordsMutation {
         &self,
         ctx: &Context<'_>,
         records: Vec<SocialInsuranceRecordInput>,
-    ) -> Result<Vec<SocialInsuranceRecord>> {
+    ) -> Result<Vec<Row<SocialInsuranceRecord>>> {
         bulk_size(ctx, records.len())?;
         upsert_fk(ctx, "records", records).await
     }
@@ -358,10 +366,11 @@ async fn upsert_af(
     ctx: &Context<'_>,
     field: &'static str,
     rows: Vec<EmploymentServiceRecordInput>,
-) -> Result<Vec<EmploymentServiceRecord>> {
+) -> Result<Vec<Row<EmploymentServiceRecord>>> {
     let r = rc(ctx);
-    let p = writer(
-        r.principal()?,
+    let p = r.principal()?;
+    owner_kind(
+        p,
         AgencyKind::EmploymentService,
         "employment service records",
     )?;
@@ -372,31 +381,42 @@ async fn upsert_af(
         .map(|(i, row)| af_input(field, i, row))
         .collect::<Result<Vec<_>, _>>()?;
     // All or nothing: an error drops the transaction, which rolls it back.
-    let tx = r.db().begin().await.map_err(ApiError::from)?;
+    let tx = write::begin(ctx).await?;
     let saved = records::upsert_af(&tx, &r.services.pii, p.agency_id, field, rows).await?;
-    tx.commit().await.map_err(ApiError::from)?;
-    Ok(saved.into_iter().map(EmploymentServiceRecord).collect())
+    let participants: Vec<Uuid> = saved.iter().map(|m| m.participant_id).collect();
+    write::commit(ctx, tx, &participants, &["EmploymentServiceRecord"]).await?;
+    Ok(saved
+        .into_iter()
+        .map(|m| {
+            let tag = record_tag(m.participant_id, m.owner_agency_id, None);
+            Row::new(EmploymentServiceRecord(m), tag)
+        })
+        .collect())
 }
 
 async fn upsert_fk(
     ctx: &Context<'_>,
     field: &'static str,
     rows: Vec<SocialInsuranceRecordInput>,
-) -> Result<Vec<SocialInsuranceRecord>> {
+) -> Result<Vec<Row<SocialInsuranceRecord>>> {
     let r = rc(ctx);
-    let p = writer(
-        r.principal()?,
-        AgencyKind::SocialInsurance,
-        "social insurance records",
-    )?;
+    let p = r.principal()?;
+    owner_kind(p, AgencyKind::SocialInsurance, "social insurance records")?;
     let rows = rows
         .into_iter()
         .enumerate()
         .map(|(i, row)| fk_input(field, i, row))
         .collect::<Result<Vec<_>, _>>()?;
     // All or nothing: an error drops the transaction, which rolls it back.
-    let tx = r.db().begin().await.map_err(ApiError::from)?;
+    let tx = write::begin(ctx).await?;
     let saved = records::upsert_fk(&tx, &r.services.pii, p.agency_id, field, rows).await?;
-    tx.commit().await.map_err(ApiError::from)?;
-    Ok(saved.into_iter().map(SocialInsuranceRecord).collect())
+    let participants: Vec<Uuid> = saved.iter().map(|m| m.participant_id).collect();
+    write::commit(ctx, tx, &participants, &["SocialInsuranceRecord"]).await?;
+    Ok(saved
+        .into_iter()
+        .map(|m| {
+            let tag = record_tag(m.participant_id, m.owner_agency_id, None);
+            Row::new(SocialInsuranceRecord(m), tag)
+        })
+        .collect())
 }

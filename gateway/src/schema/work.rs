@@ -6,11 +6,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entities::{follow_up, goal, intervention, ladder_step, plan, step_history};
 use sha2::Digest;
 
+use super::case::case_tag;
 use super::context::{children_of, load_err, rc};
 use super::enums::{FollowUpKind, GoalStatus, InterventionKind, PlanStatus};
 use super::input;
 use super::org::{agency_by_id, staff_by_id, Agency, Staff};
+use super::write;
 use crate::error::ApiError;
+use crate::policy::Row;
 use crate::sources::db::{cases, work};
 
 pub struct Plan(pub plan::Model);
@@ -226,19 +229,20 @@ pub struct WorkMutation;
 #[Object]
 impl WorkMutation {
     /// Starts a genomförandeplan on a case.
-    async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<Plan> {
+    async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<Row<Plan>> {
         let r = rc(ctx);
         let p = r.principal()?;
         let case_id = input::id("input.caseId", &input.case_id)?;
         let title = input::required_text("input.title", &input.title, 200)?;
         let case = cases::get_visible(r.db(), &r.scope, case_id).await?;
-        Ok(Plan(
-            work::create_plan(r.db(), case.id, title, p.staff_id).await?,
-        ))
+        let tx = write::begin(ctx).await?;
+        let plan = work::create_plan(&tx, case.id, title, p.staff_id).await?;
+        write::commit(ctx, tx, &[case.participant_id], &["Plan"]).await?;
+        Ok(Row::new(Plan(plan), case_tag(&case)))
     }
 
     /// Adds a goal or sub-goal to a plan.
-    async fn add_goal(&self, ctx: &Context<'_>, input: AddGoalInput) -> Result<Goal> {
+    async fn add_goal(&self, ctx: &Context<'_>, input: AddGoalInput) -> Result<Row<Goal>> {
         let r = rc(ctx);
         r.principal()?;
         let plan_id = input::id("input.planId", &input.plan_id)?;
@@ -249,7 +253,7 @@ impl WorkMutation {
             .transpose()?;
         let description = input::required_text("input.description", &input.description, 1000)?;
         let plan = work::reload::<plan::Entity>(r.db(), plan_id, "plan").await?;
-        cases::get_visible(r.db(), &r.scope, plan.case_id)
+        let case = cases::get_visible(r.db(), &r.scope, plan.case_id)
             .await
             .map_err(|_| ApiError::NotFound("plan"))?;
         if let Some(parent) = parent {
@@ -260,25 +264,33 @@ impl WorkMutation {
                 );
             }
         }
-        Ok(Goal(
-            work::add_goal(r.db(), plan.id, parent, description, input.due_on).await?,
-        ))
+        let tx = write::begin(ctx).await?;
+        let goal = work::add_goal(&tx, plan.id, parent, description, input.due_on).await?;
+        write::commit(ctx, tx, &[case.participant_id], &["Goal"]).await?;
+        Ok(Row::new(Goal(goal), case_tag(&case)))
     }
 
     /// Sets a goal's status (e.g. achieved).
-    async fn set_goal_status(&self, ctx: &Context<'_>, input: SetGoalStatusInput) -> Result<Goal> {
+    async fn set_goal_status(
+        &self,
+        ctx: &Context<'_>,
+        input: SetGoalStatusInput,
+    ) -> Result<Row<Goal>> {
         let r = rc(ctx);
         r.principal()?;
         let id = input::id("input.id", &input.id)?;
         let version = input::version("input.version", input.version)?;
         let goal = work::reload::<goal::Entity>(r.db(), id, "goal").await?;
         let plan = work::reload::<plan::Entity>(r.db(), goal.plan_id, "plan").await?;
-        cases::get_visible(r.db(), &r.scope, plan.case_id)
+        let case = cases::get_visible(r.db(), &r.scope, plan.case_id)
             .await
             .map_err(|_| ApiError::NotFound("goal"))?;
-        work::set_goal_status(r.db(), id, version, input.status.into()).await?;
-        Ok(Goal(
-            work::reload::<goal::Entity>(r.db(), id, "goal").await?,
+        let tx = write::begin(ctx).await?;
+        work::set_goal_status(&tx, id, version, input.status.into()).await?;
+        write::commit(ctx, tx, &[case.participant_id], &["Goal.status"]).await?;
+        Ok(Row::new(
+            Goal(work::reload::<goal::Entity>(r.db(), id, "goal").await?),
+            case_tag(&case),
         ))
     }
 
@@ -287,35 +299,41 @@ impl WorkMutation {
         &self,
         ctx: &Context<'_>,
         input: MoveToLadderStepInput,
-    ) -> Result<StepEntry> {
+    ) -> Result<Row<StepEntry>> {
         let r = rc(ctx);
         let p = r.principal()?;
         let case_id = input::id("input.caseId", &input.case_id)?;
         let step_id = input::id("input.stepId", &input.step_id)?;
         let version = input::version("input.caseVersion", input.case_version)?;
-        let on = input
-            .on
-            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        let on = input.on.unwrap_or(r.today());
         let case = cases::get_visible(r.db(), &r.scope, case_id).await?;
         work::reload::<ladder_step::Entity>(r.db(), step_id, "ladder step")
             .await
             .map_err(|_| ApiError::bad_input("input.stepId", "no such ladder step"))?;
-        let tx = sea_orm::TransactionTrait::begin(r.db())
-            .await
-            .map_err(ApiError::from)?;
+        let tx = write::begin(ctx).await?;
         let entry = work::move_to_step(&tx, &case, version, step_id, on, p.staff_id).await?;
-        tx.commit().await.map_err(ApiError::from)?;
-        Ok(StepEntry(entry))
+        write::commit(
+            ctx,
+            tx,
+            &[case.participant_id],
+            &["StepEntry", "Case.version"],
+        )
+        .await?;
+        Ok(Row::new(StepEntry(entry), case_tag(&case)))
     }
 
     /// Adds a follow-up note; safe to retry with the same idempotency key.
-    async fn add_follow_up(&self, ctx: &Context<'_>, input: AddFollowUpInput) -> Result<FollowUp> {
+    async fn add_follow_up(
+        &self,
+        ctx: &Context<'_>,
+        input: AddFollowUpInput,
+    ) -> Result<Row<FollowUp>> {
         let r = rc(ctx);
         let p = r.principal()?;
         let case_id = input::id("input.caseId", &input.case_id)?;
         let key = input::required_text("input.idempotencyKey", &input.idempotency_key, 100)?;
         let note = input::required_text("input.note", &input.note, MAX_NOTE_CHARS)?;
-        if input.occurred_at > Utc::now() + chrono::Duration::minutes(5) {
+        if input.occurred_at > r.services.clock.now() + chrono::Duration::minutes(5) {
             return Err(ApiError::bad_input("input.occurredAt", "cannot be in the future").into());
         }
         let case = cases::get_visible(r.db(), &r.scope, case_id).await?;
@@ -328,8 +346,9 @@ impl WorkMutation {
             "note": note,
         });
         let request_hash = hex::encode(sha2::Sha256::digest(canonical.to_string().as_bytes()));
+        let tx = write::begin(ctx).await?;
         let saved = work::add_follow_up(
-            r.db(),
+            &tx,
             work::NewFollowUp {
                 case_id: case.id,
                 author_id: p.staff_id,
@@ -341,6 +360,7 @@ impl WorkMutation {
             },
         )
         .await?;
-        Ok(FollowUp(saved))
+        write::commit(ctx, tx, &[case.participant_id], &["FollowUp"]).await?;
+        Ok(Row::new(FollowUp(saved), case_tag(&case)))
     }
 }

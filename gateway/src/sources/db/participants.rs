@@ -43,6 +43,8 @@ pub struct NewParticipant {
     pub education_level: EducationLevel,
     pub income_source: IncomeSource,
     pub protected_identity: bool,
+    /// The unit that alone sees a protected identity (the registering unit).
+    pub owning_unit_id: Option<uuid::Uuid>,
 }
 
 /// Returns the existing participant with this personnummer, or registers one.
@@ -73,7 +75,7 @@ pub async fn find_or_create(
         education_level: Set(n.education_level),
         income_source: Set(n.income_source),
         protected_identity: Set(n.protected_identity),
-        owning_unit_id: Set(None),
+        owning_unit_id: Set(n.protected_identity.then_some(n.owning_unit_id).flatten()),
         // Only the data generator marks people synthetic; a number alone cannot tell.
         synthetic: Set(false),
         created_at: Set(now),

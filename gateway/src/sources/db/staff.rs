@@ -15,7 +15,12 @@ pub struct StaffClaims<'a> {
     pub unit: Option<&'a str>,
 }
 
-pub async fn upsert_staff(db: &DatabaseConnection, c: StaffClaims<'_>) -> Result<Uuid, DbErr> {
+/// The staff row's id and the id of the unit the claims name (if the
+/// agency has a unit with that code).
+pub async fn upsert_staff(
+    db: &DatabaseConnection,
+    c: StaffClaims<'_>,
+) -> Result<(Uuid, Option<Uuid>), DbErr> {
     let unit_id = match c.unit {
         Some(code) => {
             org_unit::Entity::find()
@@ -55,7 +60,7 @@ pub async fn upsert_staff(db: &DatabaseConnection, c: StaffClaims<'_>) -> Result
         )
         .exec_without_returning(db)
         .await?;
-    staff::Entity::find()
+    let id = staff::Entity::find()
         .select_only()
         .column(staff::Column::Id)
         .filter(staff::Column::AgencyId.eq(c.agency_id))
@@ -63,5 +68,6 @@ pub async fn upsert_staff(db: &DatabaseConnection, c: StaffClaims<'_>) -> Result
         .into_tuple::<Uuid>()
         .one(db)
         .await?
-        .ok_or_else(|| DbErr::RecordNotFound("staff after upsert".into()))
+        .ok_or_else(|| DbErr::RecordNotFound("staff after upsert".into()))?;
+    Ok((id, unit_id))
 }

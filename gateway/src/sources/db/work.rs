@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entities::enums::{ConsentCategory, FollowUpKind, GoalStatus, PlanStatus};
 use entities::{consent, follow_up, goal, plan, shared_case, step_history};
 use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
@@ -219,16 +220,25 @@ pub async fn add_follow_up(
         updated_at: Set(now),
         version: Set(1),
     })
+    // DO NOTHING rather than catching the violation: a failed statement
+    // would abort the surrounding transaction on PostgreSQL.
+    .on_conflict(
+        OnConflict::columns([
+            follow_up::Column::AuthorId,
+            follow_up::Column::IdempotencyKey,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
     .exec_without_returning(db)
-    .await;
-    match inserted {
-        Ok(_) => reload::<follow_up::Entity>(db, id, "follow-up").await,
-        // A concurrent replay won the race: answer as a replay.
-        Err(e) if super::is_unique_violation(&e) => match existing().await? {
-            Some(found) => replay(found),
-            None => Err(e.into()),
-        },
-        Err(e) => Err(e.into()),
+    .await?;
+    if inserted == 1 {
+        return reload::<follow_up::Entity>(db, id, "follow-up").await;
+    }
+    // A concurrent replay won the race: answer as a replay.
+    match existing().await? {
+        Some(found) => replay(found),
+        None => Err(ApiError::internal("follow-up neither inserted nor found")),
     }
 }
 

@@ -1,0 +1,337 @@
+//! The hash chain: how an event is encoded and hashed, and how events are
+//! appended under the lock.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use entities::{audit_event, audit_head, audit_participant};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, Statement,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{AuditError, NewEvent};
+
+/// `prev_hash` of the first event, and the head of an empty log.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The `audit_head` row's `id` (the table has this one row).
+pub(super) const HEAD_ID: i32 = 1;
+
+/// Key of the PostgreSQL advisory lock that serializes appends across
+/// replicas ("samv-aud"). Transaction-scoped: released by commit or rollback.
+const APPEND_LOCK_KEY: i64 = i64::from_be_bytes(*b"samv-aud");
+
+/// Names the encoding, so a future change of it cannot produce a hash
+/// that collides with one of this version.
+const ENCODING: &[u8] = b"samverkan audit event v1";
+
+/// Most index rows in one INSERT (two bind values each).
+const INDEX_CHUNK: usize = 500;
+
+/// Hex SHA-256 over every column of `row` but `hash`, in a fixed order, each
+/// text length-prefixed so no two rows encode alike (`"ab","c"` is not
+/// `"a","bc"`). `at` is taken in whole microseconds since the epoch:
+/// PostgreSQL keeps no more, and SQLite gives back what was stored, so a row
+/// re-hashes identically on either backend. List columns are hashed as
+/// stored, so any change to their text shows.
+pub fn event_hash(row: &audit_event::Model) -> String {
+    let mut h = Sha256::new();
+    text(&mut h, ENCODING);
+    h.update(row.seq.to_be_bytes());
+    h.update(row.at.timestamp_micros().to_be_bytes());
+    for t in [
+        &row.agency,
+        &row.subject,
+        &row.role,
+        &row.operation,
+        &row.participant_ids,
+        &row.fields,
+        &row.decision,
+    ] {
+        text(&mut h, t.as_bytes());
+    }
+    match &row.trace_id {
+        None => h.update([0u8]),
+        Some(t) => {
+            h.update([1u8]);
+            text(&mut h, t.as_bytes());
+        }
+    }
+    text(&mut h, row.prev_hash.as_bytes());
+    hex::encode(h.finalize())
+}
+
+fn text(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u64).to_be_bytes());
+    h.update(bytes);
+}
+
+/// `at` truncated to whole microseconds, as both backends store it.
+fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
+}
+
+/// The participant ids of a stored event (`participant_ids` column).
+pub fn participant_ids(column: &str) -> Result<Vec<Uuid>, uuid::Error> {
+    split_list(column).map(Uuid::parse_str).collect()
+}
+
+/// The items of a comma-joined column (empty column: no items).
+pub fn split_list(column: &str) -> impl Iterator<Item = &str> {
+    column.split(',').filter(|s| !s.is_empty())
+}
+
+/// Refuses events whose lists would not read back as written.
+pub(super) fn validate(events: &[NewEvent]) -> Result<(), AuditError> {
+    for e in events {
+        for f in &e.fields {
+            if f.is_empty() {
+                return Err(AuditError::InvalidEvent("a field name is empty"));
+            }
+            if f.contains(',') {
+                return Err(AuditError::InvalidEvent("a field name contains a comma"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Takes the append lock inside `tx` (PostgreSQL: the advisory lock; SQLite:
+/// the write lock, by writing first), reads the head, inserts the events
+/// and their index rows chained onto it, and moves the head. Does not commit.
+pub(super) async fn append(
+    tx: &DatabaseTransaction,
+    events: &[NewEvent],
+) -> Result<(), AuditError> {
+    match tx.get_database_backend() {
+        DbBackend::Postgres => {
+            tx.execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [APPEND_LOCK_KEY.into()],
+            ))
+            .await?;
+        }
+        DbBackend::Sqlite => {
+            // A no-op write: SQLite waits (busy timeout) for the write lock
+            // and then reads the newest data, as BEGIN IMMEDIATE would.
+            audit_head::Entity::update_many()
+                .col_expr(
+                    audit_head::Column::LastSeq,
+                    Expr::col(audit_head::Column::LastSeq).into(),
+                )
+                .filter(audit_head::Column::Id.eq(HEAD_ID))
+                .exec(tx)
+                .await?;
+        }
+        DbBackend::MySql => return Err(AuditError::UnsupportedBackend("MySQL")),
+    }
+    let head = audit_head::Entity::find_by_id(HEAD_ID)
+        .one(tx)
+        .await?
+        .ok_or(AuditError::HeadMissing)?;
+
+    let mut seq = head.last_seq;
+    let mut prev_hash = head.last_hash.clone();
+    let mut rows = Vec::with_capacity(events.len());
+    let mut index = Vec::new();
+    for e in events {
+        seq += 1;
+        let (row, participants) = to_row(seq, prev_hash, e);
+        prev_hash = row.hash.clone();
+        index.extend(participants.into_iter().map(|participant_id| {
+            audit_participant::Model {
+                participant_id,
+                seq,
+            }
+            .into_active_model()
+            .reset_all()
+        }));
+        rows.push(row.into_active_model().reset_all());
+    }
+    audit_event::Entity::insert_many(rows)
+        .exec_without_returning(tx)
+        .await?;
+    let mut index = index.into_iter().peekable();
+    while index.peek().is_some() {
+        let chunk: Vec<_> = index.by_ref().take(INDEX_CHUNK).collect();
+        audit_participant::Entity::insert_many(chunk)
+            .exec_without_returning(tx)
+            .await?;
+    }
+    // Conditional on the head read above: a writer that bypassed the lock
+    // makes this fail instead of forking the chain.
+    let moved = audit_head::Entity::update_many()
+        .col_expr(audit_head::Column::LastSeq, Expr::value(seq))
+        .col_expr(audit_head::Column::LastHash, Expr::value(prev_hash))
+        .filter(audit_head::Column::Id.eq(HEAD_ID))
+        .filter(audit_head::Column::LastSeq.eq(head.last_seq))
+        .filter(audit_head::Column::LastHash.eq(head.last_hash))
+        .exec(tx)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(AuditError::HeadMoved);
+    }
+    Ok(())
+}
+
+/// The stored row for `e` at `seq` after `prev_hash`, hashed, and the
+/// distinct participants it names (first mention first).
+fn to_row(seq: i64, prev_hash: String, e: &NewEvent) -> (audit_event::Model, Vec<Uuid>) {
+    let mut seen = HashSet::with_capacity(e.participant_ids.len());
+    let participants: Vec<Uuid> = e
+        .participant_ids
+        .iter()
+        .copied()
+        .filter(|p| seen.insert(*p))
+        .collect();
+    let mut row = audit_event::Model {
+        seq,
+        at: micros(e.at),
+        agency: e.agency.clone(),
+        subject: e.subject.clone(),
+        role: e.role.clone(),
+        operation: e.operation.clone(),
+        participant_ids: participants
+            .iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        fields: e.fields.join(","),
+        decision: e.decision.as_str().to_string(),
+        trace_id: e.trace_id.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    row.hash = event_hash(&row);
+    (row, participants)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::audit::Decision;
+
+    fn event() -> NewEvent {
+        NewEvent {
+            at: Utc
+                .with_ymd_and_hms(2026, 11, 23, 8, 15, 0)
+                .single()
+                .expect("valid date")
+                + chrono::Duration::nanoseconds(123_456_789),
+            agency: "lund".into(),
+            subject: "coach-1".into(),
+            role: "coach".into(),
+            operation: "query CasePage".into(),
+            participant_ids: vec![Uuid::nil(), Uuid::max(), Uuid::nil()],
+            fields: vec!["Case.status".into(), "Participant.givenName".into()],
+            decision: Decision::Allowed,
+            trace_id: None,
+        }
+    }
+
+    #[test]
+    fn rows_are_deduplicated_truncated_and_hashed() {
+        let (row, participants) = to_row(7, GENESIS.into(), &event());
+        assert_eq!(participants, vec![Uuid::nil(), Uuid::max()]);
+        assert_eq!(
+            row.participant_ids,
+            format!("{},{}", Uuid::nil(), Uuid::max())
+        );
+        assert_eq!(row.at.timestamp_subsec_nanos(), 123_456_000);
+        assert_eq!(row.hash, event_hash(&row));
+        assert_eq!(row.hash.len(), 64);
+    }
+
+    #[test]
+    fn every_column_is_in_the_hash() {
+        let (row, _) = to_row(7, GENESIS.into(), &event());
+        let h = event_hash(&row);
+        let changed: Vec<audit_event::Model> = vec![
+            audit_event::Model {
+                seq: 8,
+                ..row.clone()
+            },
+            audit_event::Model {
+                at: row.at + chrono::Duration::microseconds(1),
+                ..row.clone()
+            },
+            audit_event::Model {
+                agency: "af".into(),
+                ..row.clone()
+            },
+            audit_event::Model {
+                subject: "coach-2".into(),
+                ..row.clone()
+            },
+            audit_event::Model {
+                role: "officer".into(),
+                ..row.clone()
+            },
+            audit_event::Model {
+                operation: "query Other".into(),
+                ..row.clone()
+            },
+            audit_event::Model {
+                participant_ids: String::new(),
+                ..row.clone()
+            },
+            audit_event::Model {
+                fields: "Case.status".into(),
+                ..row.clone()
+            },
+            audit_event::Model {
+                decision: "denied".into(),
+                ..row.clone()
+            },
+            audit_event::Model {
+                trace_id: Some(String::new()),
+                ..row.clone()
+            },
+            audit_event::Model {
+                prev_hash: "1".repeat(64),
+                ..row.clone()
+            },
+        ];
+        for c in changed {
+            assert_ne!(event_hash(&c), h, "{c:?}");
+        }
+        // The hash column itself is not hashed.
+        assert_eq!(
+            event_hash(&audit_event::Model {
+                hash: "x".into(),
+                ..row
+            }),
+            h
+        );
+    }
+
+    #[test]
+    fn the_encoding_is_unambiguous() {
+        let (row, _) = to_row(1, GENESIS.into(), &event());
+        let a = audit_event::Model {
+            agency: "lu".into(),
+            subject: "ndcoach-1".into(),
+            ..row.clone()
+        };
+        let b = audit_event::Model {
+            agency: "lund".into(),
+            subject: "coach-1".into(),
+            ..row
+        };
+        assert_ne!(event_hash(&a), event_hash(&b));
+    }
+
+    #[test]
+    fn commas_in_field_names_are_refused() {
+        let mut e = event();
+        e.fields.push("a,b".into());
+        assert!(matches!(validate(&[e]), Err(AuditError::InvalidEvent(_))));
+    }
+}

@@ -1,0 +1,195 @@
+//! The access log: append-only and hash-chained (DESIGN.md, "Authorization",
+//! Audit). Every request that reads or writes personal data appends events
+//! here before its answer leaves; `gateway audit verify` recomputes the chain
+//! and names the first event that was changed, removed or moved.
+//!
+//! Each `audit_event` row carries `prev_hash` (the `hash` of the event
+//! before it, [`GENESIS`] for the first) and `hash`, a SHA-256 over all its
+//! columns including `seq` and `prev_hash` ([`chain::event_hash`]). Changing
+//! a row breaks its own hash; rehashing it breaks the next row's link;
+//! deleting a row leaves a gap in `seq`; deleting the newest rows leaves the
+//! chain shorter than `audit_head`, which every append updates in the same
+//! transaction. The chain makes tampering evident, not impossible: keep
+//! UPDATE and DELETE on these tables away from the gateway's database role.
+//!
+//! Appends are serialized, since each event needs the hash of the one
+//! before it: see [`AuditLog`].
+
+mod chain;
+pub mod query;
+mod verify;
+
+use std::fmt;
+
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+
+pub use chain::{event_hash, participant_ids, split_list, GENESIS};
+pub use verify::{verify, Problem, VerifyReport};
+
+/// What the policy decided about the access an event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Everything asked for was given.
+    Allowed,
+    /// Answered, with some fields withheld.
+    Redacted,
+    /// Refused.
+    Denied,
+}
+
+impl Decision {
+    /// The value stored in `audit_event.decision`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::Redacted => "redacted",
+            Decision::Denied => "denied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Decision> {
+        Some(match s {
+            "allowed" => Decision::Allowed,
+            "redacted" => Decision::Redacted,
+            "denied" => Decision::Denied,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One access to record. `seq`, `prev_hash` and `hash` are the log's to assign.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Stored (and hashed) at microsecond precision, the finest both
+    /// PostgreSQL and SQLite keep.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Agency code of the caller.
+    pub agency: String,
+    /// IdP subject (a staff id, never a personnummer).
+    pub subject: String,
+    /// Roles joined with ",".
+    pub role: String,
+    /// E.g. "query CasePage" or "mutation addFollowUp".
+    pub operation: String,
+    /// Whose data was read or written; duplicates are recorded once.
+    pub participant_ids: Vec<uuid::Uuid>,
+    /// "Type.field" or classifications; none may contain a comma (the column
+    /// joins them with commas).
+    pub fields: Vec<String>,
+    pub decision: Decision,
+    pub trace_id: Option<String>,
+}
+
+/// Why an append or a verification could not be done. The messages name
+/// no event contents (no subjects, no participants), only what failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("audit database: {0}")]
+    Db(#[from] DbErr),
+    /// An event that the log cannot store unambiguously.
+    #[error("invalid audit event: {0}")]
+    InvalidEvent(&'static str),
+    /// The single `audit_head` row is gone (deleted, or the database is not migrated).
+    #[error("the audit head row is missing")]
+    HeadMissing,
+    /// The head changed between reading and updating it: something appended
+    /// without taking the append lock. Nothing was written.
+    #[error("the audit head moved during an append")]
+    HeadMoved,
+    #[error("the audit log does not support the {0} backend")]
+    UnsupportedBackend(&'static str),
+}
+
+/// The process's handle on the audit log (held in `Services`).
+///
+/// Serialization of appends, in two layers:
+/// - within the process, [`record`](AuditLog::record) waits for a
+///   process-wide mutex before it takes a connection. Waiting there, rather
+///   than on the database, keeps a burst of reads from parking every pooled
+///   connection on the database's lock.
+/// - in the database, every append first takes a lock that spans replicas
+///   and lasts until commit: `pg_advisory_xact_lock` on PostgreSQL; on
+///   SQLite, the database's write lock, taken by making the append's first
+///   statement a write (a deferred transaction that read first could race
+///   another writer and fail instead of waiting).
+///
+/// The mutex is process-wide (a `static`), not per `AuditLog`: two handles in
+/// one process still queue behind each other.
+#[derive(Debug, Default, Clone)]
+pub struct AuditLog {
+    _private: (),
+}
+
+/// The process-wide append queue (see [`AuditLog`]).
+static APPEND_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+impl AuditLog {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `events` inside `tx` and commits `tx`: used by mutations so
+    /// the audit event lands in the same transaction as the write. If
+    /// appending fails, the tx is rolled back and the error returned.
+    ///
+    /// This does not wait for the process-wide mutex: `tx` may already hold
+    /// the SQLite write lock (its writes came first), and a `record` holding
+    /// the mutex would wait for that lock while this waited for the mutex.
+    /// The database lock taken inside `tx` serializes it with every other
+    /// append. `tx` must be READ COMMITTED (the default) on PostgreSQL, so
+    /// the head read after the lock is the newest.
+    pub async fn commit(
+        &self,
+        tx: DatabaseTransaction,
+        events: &[NewEvent],
+    ) -> Result<(), AuditError> {
+        let appended = match chain::validate(events) {
+            Ok(()) if events.is_empty() => Ok(()),
+            Ok(()) => chain::append(&tx, events).await,
+            Err(e) => Err(e),
+        };
+        match appended {
+            Ok(()) => Ok(tx.commit().await?),
+            Err(e) => {
+                rollback(tx).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Appends `events` in a transaction of its own (reads: called before
+    /// the response is sent).
+    pub async fn record(
+        &self,
+        db: &DatabaseConnection,
+        events: &[NewEvent],
+    ) -> Result<(), AuditError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        chain::validate(events)?;
+        let _turn = APPEND_TURN.lock().await;
+        let tx = db.begin().await?;
+        match chain::append(&tx, events).await {
+            Ok(()) => Ok(tx.commit().await?),
+            Err(e) => {
+                rollback(tx).await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Rolls back after a failed append; dropping would too, but this way a
+/// failure to roll back is logged (without event contents).
+async fn rollback(tx: DatabaseTransaction) {
+    if let Err(e) = tx.rollback().await {
+        tracing::warn!(error = %e, "audit: rollback after a failed append failed");
+    }
+}

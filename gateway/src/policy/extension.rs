@@ -1,0 +1,467 @@
+//! The one place reads and writes are decided: an async-graphql extension
+//! fed by the compiled policy. Every field of every object passes through
+//! `resolve`, so a field is decided the same way whichever path reached it
+//! (`placement.participant.personnummer` is `Participant.personnummer`).
+//! In `reject` mode the document is checked before anything runs. When the
+//! operation ends, withheld fields are listed in `extensions.redacted` and
+//! the audit events are written before the answer leaves (fail closed).
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve,
+    ResolveInfo,
+};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::registry::{MetaTypeName, Registry};
+use async_graphql::{Name, Pos, Response, ServerError, ServerResult, Value, Variables};
+
+use super::compile::{Access, Classification, FieldInfo, Policy};
+use super::consent::covers;
+use super::file::OnDenied;
+use crate::audit::{Decision, NewEvent};
+use crate::error::ApiError;
+use crate::schema::RequestContext;
+
+pub struct PolicyExtension;
+
+impl ExtensionFactory for PolicyExtension {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PolicyCheck::default())
+    }
+}
+
+/// One request's check; remembers what the operation is for the audit log.
+#[derive(Default)]
+struct PolicyCheck {
+    operations: Mutex<Vec<(Option<String>, String)>>,
+}
+
+fn error(api: ApiError) -> ServerError {
+    async_graphql::Error::new_with_source(api).into_server_error(Pos::default())
+}
+
+#[async_trait::async_trait]
+impl Extension for PolicyCheck {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        *self.operations.lock().expect("operations lock") = describe(&doc);
+        let Some(rc) = ctx.data_opt::<RequestContext>() else {
+            return Ok(doc);
+        };
+        if rc.policy.on_denied == OnDenied::Reject {
+            let registry = &ctx.schema_env.registry;
+            let mut denied = BTreeSet::new();
+            for (_, op) in doc.operations.iter() {
+                let root = match op.node.ty {
+                    OperationType::Query => "Query",
+                    OperationType::Mutation => "Mutation",
+                    OperationType::Subscription => "Subscription",
+                };
+                let mut walk = Walk {
+                    doc: &doc,
+                    registry,
+                    policy: &rc.policy,
+                    access: &rc.access,
+                    denied: &mut denied,
+                    depth: 0,
+                };
+                walk.selection_set(root, &op.node.selection_set.node);
+            }
+            if let Some(first) = denied.iter().next() {
+                let api = if rc.access.signed_in {
+                    ApiError::ForbiddenField(format!(
+                        "the policy does not let you read {first}; the operation was not run (denied: {})",
+                        denied.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ))
+                } else {
+                    ApiError::Unauthenticated("sign in with your agency's identity provider".into())
+                };
+                let personal: Vec<String> = denied
+                    .iter()
+                    .filter(|name| {
+                        name.split_once('.')
+                            .and_then(|(t, f)| rc.policy.field(t, f))
+                            .is_some_and(|f| f.class.is_some())
+                    })
+                    .cloned()
+                    .collect();
+                if let (Some(p), false) = (rc.principal.as_ref(), personal.is_empty()) {
+                    let operation = self
+                        .operations
+                        .lock()
+                        .expect("operations lock")
+                        .first()
+                        .map(|(_, d)| d.clone())
+                        .unwrap_or_default();
+                    let event = NewEvent {
+                        at: rc.services.clock.now(),
+                        agency: p.agency.clone(),
+                        subject: p.subject.clone(),
+                        role: p.roles_label(),
+                        operation,
+                        participant_ids: Vec::new(),
+                        fields: personal,
+                        decision: Decision::Denied,
+                        trace_id: rc.trace_id.clone(),
+                    };
+                    if let Err(e) = rc.services.audit.record(rc.db(), &[event]).await {
+                        tracing::error!(error = %e, "audit log unavailable; refusal not recorded");
+                    }
+                }
+                return Err(error(api));
+            }
+        }
+        Ok(doc)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        // List items, introspection's own types and `__typename` are not fields of ours.
+        if info.is_for_introspection
+            || info.parent_type.starts_with('[')
+            || info.parent_type.starts_with("__")
+        {
+            return next.run(ctx, info).await;
+        }
+        let Some(rc) = ctx.data_opt::<RequestContext>() else {
+            return next.run(ctx, info).await;
+        };
+        if info.name == "__schema" || info.name == "__type" {
+            // `__type(name: "X")` may not select `name`: take it from the argument.
+            let asked = info
+                .field
+                .get_argument("name")
+                .and_then(|v| v.node.clone().into_const())
+                .and_then(|v| match v {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                });
+            let value = next.run(ctx, info).await?;
+            return Ok(value.map(|v| {
+                super::introspection::filter(v, asked.as_deref(), &rc.policy, &rc.access)
+            }));
+        }
+        let Some(field) = rc.policy.field(info.parent_type, info.name).copied() else {
+            // Not in the schema the policy was compiled from: deny.
+            return Ok(deny(
+                rc,
+                &info,
+                ApiError::ForbiddenField("not in the policy".into()),
+            ));
+        };
+        let is_write = info.parent_type == "Mutation";
+        let allowed = if is_write {
+            rc.access.can_write(&field)
+        } else {
+            rc.access.can_read(&field)
+        };
+        if !allowed {
+            let name = rc.policy.name(field.id);
+            let api = match (rc.access.signed_in, is_write) {
+                (false, _) => {
+                    ApiError::Unauthenticated("sign in with your agency's identity provider".into())
+                }
+                (true, true) => {
+                    ApiError::Forbidden(format!("the policy does not let you run {name}"))
+                }
+                (true, false) => {
+                    ApiError::ForbiddenField(format!("the policy does not let you read {name}"))
+                }
+            };
+            return Ok(deny(rc, &info, api));
+        }
+        if let Some(class) = field.class {
+            if let Err(api) = row_rule(rc, &info, class).await {
+                return Ok(deny(rc, &info, api));
+            }
+            rc.ledger.read(field.id, rc.policy.field_count());
+        }
+        next.run(ctx, info).await
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        let Some(rc) = ctx.data_opt::<RequestContext>() else {
+            return response;
+        };
+        let summary = rc.ledger.finish();
+        if !summary.redactions.is_empty() {
+            let list = summary
+                .redactions
+                .iter()
+                .map(|r| {
+                    let mut m = async_graphql::indexmap::IndexMap::new();
+                    m.insert(
+                        Name::new("path"),
+                        Value::List(
+                            r.path
+                                .iter()
+                                .map(|s| match s {
+                                    async_graphql::PathSegment::Field(f) => Value::from(f.as_str()),
+                                    async_graphql::PathSegment::Index(i) => Value::from(*i as i32),
+                                })
+                                .collect(),
+                        ),
+                    );
+                    m.insert(Name::new("field"), Value::from(r.field.as_str()));
+                    m.insert(Name::new("code"), Value::from(r.code.as_str()));
+                    Value::Object(m)
+                })
+                .collect();
+            response
+                .extensions
+                .insert("redacted".into(), Value::List(list));
+        }
+        response.errors.extend(summary.errors.iter().cloned());
+        let Some(p) = rc.principal.as_ref() else {
+            return response;
+        };
+        if !summary.personal {
+            return response;
+        }
+        let operation = {
+            let ops = self.operations.lock().expect("operations lock");
+            ops.iter()
+                .find(|(name, _)| name.as_deref() == operation_name)
+                .or(ops.first())
+                .map(|(_, d)| d.clone())
+                .unwrap_or_default()
+        };
+        let event = |decision, participants: &[uuid::Uuid], fields: Vec<String>| NewEvent {
+            at: rc.services.clock.now(),
+            agency: p.agency.clone(),
+            subject: p.subject.clone(),
+            role: p.roles_label(),
+            operation: operation.clone(),
+            participant_ids: participants.to_vec(),
+            fields,
+            decision,
+            trace_id: rc.trace_id.clone(),
+        };
+        let mut events = Vec::new();
+        if let Some(read) = &summary.read {
+            let fields = read
+                .ones()
+                .map(|id| rc.policy.name(id).to_string())
+                .collect();
+            let decision = if summary.withheld.is_empty() {
+                Decision::Allowed
+            } else {
+                Decision::Redacted
+            };
+            events.push(event(decision, &summary.participants, fields));
+        }
+        if !summary.withheld.is_empty() {
+            events.push(event(
+                Decision::Denied,
+                &summary.withheld_from,
+                summary.withheld.clone(),
+            ));
+        }
+        if let Err(e) = rc.services.audit.record(rc.db(), &events).await {
+            // Fail closed: what cannot be audited is not shown.
+            tracing::error!(error = %e, "audit log unavailable; personal data withheld");
+            let mut refused = Response::new(Value::Null);
+            refused
+                .errors
+                .push(error(ApiError::internal(format!("audit: {e}"))));
+            return refused;
+        }
+        response
+    }
+}
+
+/// Refuses one field: null in the answer, the error at its path.
+fn deny(rc: &RequestContext, info: &ResolveInfo<'_>, api: ApiError) -> Option<Value> {
+    let code = api.code();
+    let personal = rc
+        .policy
+        .field(info.parent_type, info.name)
+        .is_some_and(|f| f.class.is_some());
+    let participant = personal
+        .then(|| rc.ledger.row_of(info.path_node).and_then(|r| r.participant))
+        .flatten();
+    let name = format!("{}.{}", info.parent_type, info.name);
+    rc.ledger.withhold(
+        info.path_node,
+        &name,
+        error(api),
+        code,
+        participant,
+        personal,
+    );
+    Some(Value::Null)
+}
+
+/// Rules that depend on the row a field belongs to.
+async fn row_rule(
+    rc: &RequestContext,
+    info: &ResolveInfo<'_>,
+    class: Classification,
+) -> Result<(), ApiError> {
+    let (needs_row, category) = match class {
+        Classification::Personal => return Ok(()),
+        Classification::Identity => (true, None),
+        Classification::Consent(c) => (true, Some(c)),
+    };
+    let Some(p) = rc.principal.as_ref() else {
+        return Err(ApiError::Unauthenticated("sign in".into()));
+    };
+    let row = match rc.ledger.row_of(info.path_node) {
+        Some(row) => row,
+        None if needs_row => {
+            // A personal field outside any known row cannot be decided: deny.
+            tracing::error!(
+                field = %format!("{}.{}", info.parent_type, info.name),
+                "personal field without a row context; denied"
+            );
+            return Err(ApiError::ForbiddenField(
+                "cannot tell whose data this is".into(),
+            ));
+        }
+        None => return Ok(()),
+    };
+    if class == Classification::Identity && row.protected && p.unit_id != row.owning_unit {
+        return Err(ApiError::ForbiddenField(
+            "protected identity: shown only to the owning unit".into(),
+        ));
+    }
+    if let (Some(category), Some(owner)) = (category, row.owner) {
+        if owner != p.agency_id {
+            let participant = row
+                .participant
+                .ok_or_else(|| ApiError::ForbiddenField("cannot tell whose data this is".into()))?;
+            let consents = rc
+                .loaders
+                .participant_consents
+                .load_one(participant)
+                .await
+                .map_err(crate::schema::context::load_err)?
+                .unwrap_or_default();
+            let today = rc.services.clock.today();
+            if !covers(&consents, owner, p.agency_id, category, row.case, today) {
+                return Err(ApiError::ConsentRequired(format!(
+                    "another agency's {} information needs the participant's consent",
+                    super::consent::category_label(category)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `(operation name, "query CasePage (cases)")` for each operation in the document.
+fn describe(doc: &ExecutableDocument) -> Vec<(Option<String>, String)> {
+    doc.operations
+        .iter()
+        .map(|(name, op)| {
+            let ty = match op.node.ty {
+                OperationType::Query => "query",
+                OperationType::Mutation => "mutation",
+                OperationType::Subscription => "subscription",
+            };
+            let roots: Vec<String> = op
+                .node
+                .selection_set
+                .node
+                .items
+                .iter()
+                .filter_map(|s| match &s.node {
+                    Selection::Field(f) => Some(f.node.name.node.to_string()),
+                    _ => None,
+                })
+                .collect();
+            let label = match name {
+                Some(n) => format!("{ty} {n} ({})", roots.join(", ")),
+                None => format!("{ty} ({})", roots.join(", ")),
+            };
+            (name.map(|n| n.to_string()), label)
+        })
+        .collect()
+}
+
+/// Walks a document before it runs, collecting the fields the caller may
+/// not use (for `on_denied = "reject"`).
+struct Walk<'a> {
+    doc: &'a ExecutableDocument,
+    registry: &'a Registry,
+    policy: &'a Policy,
+    access: &'a Access,
+    denied: &'a mut BTreeSet<String>,
+    depth: usize,
+}
+
+impl Walk<'_> {
+    fn selection_set(&mut self, ty: &str, set: &SelectionSet) {
+        // Fragments may refer to each other; validation refuses cycles, this bounds the walk anyway.
+        if self.depth > 64 {
+            return;
+        }
+        self.depth += 1;
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    let name = f.node.name.node.as_str();
+                    if name.starts_with("__") {
+                        continue;
+                    }
+                    if let Some(info) = self.policy.field(ty, name) {
+                        if !self.allowed(ty, info) {
+                            self.denied.insert(format!("{ty}.{name}"));
+                        }
+                    }
+                    let child = self
+                        .registry
+                        .types
+                        .get(ty)
+                        .and_then(|t| t.field_by_name(name))
+                        .map(|f| MetaTypeName::concrete_typename(&f.ty).to_string());
+                    if let Some(child) = child {
+                        self.selection_set(&child, &f.node.selection_set.node);
+                    }
+                }
+                Selection::InlineFragment(frag) => {
+                    let on = frag
+                        .node
+                        .type_condition
+                        .as_ref()
+                        .map(|c| c.node.on.node.to_string())
+                        .unwrap_or_else(|| ty.to_string());
+                    self.selection_set(&on, &frag.node.selection_set.node);
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(frag) = self.doc.fragments.get(&spread.node.fragment_name.node) {
+                        let on = frag.node.type_condition.node.on.node.to_string();
+                        self.selection_set(&on, &frag.node.selection_set.node);
+                    }
+                }
+            }
+        }
+        self.depth -= 1;
+    }
+
+    fn allowed(&self, ty: &str, info: &FieldInfo) -> bool {
+        if ty == "Mutation" {
+            self.access.can_write(info)
+        } else {
+            self.access.can_read(info)
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! What one request has touched, kept while it executes: which row each
+//! object in the answer came from (so field decisions can depend on the
+//! row: its owner, its participant's protected identity), which personal
+//! fields were read or withheld, and for which participants. The policy
+//! extension fills it and turns it into the `redacted` list and the audit
+//! events when the operation ends.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+
+use async_graphql::{PathSegment, QueryPathNode, QueryPathSegment, ServerError};
+use fixedbitset::FixedBitSet;
+use uuid::Uuid;
+
+use crate::error::ErrorCode;
+
+/// Where an object in the answer came from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowTag {
+    /// The participant the row is about.
+    pub participant: Option<Uuid>,
+    /// The agency that owns the row (another agency's records need consent).
+    pub owner: Option<Uuid>,
+    /// The case (the collaboration) the row was reached through: the
+    /// purpose a consent must be for.
+    pub case: Option<Uuid>,
+    /// The participant has a protected identity (skyddade personuppgifter).
+    pub protected: bool,
+    /// The unit that may see a protected identity.
+    pub owning_unit: Option<Uuid>,
+}
+
+impl RowTag {
+    pub fn participant(id: Uuid) -> Self {
+        RowTag {
+            participant: Some(id),
+            ..RowTag::default()
+        }
+    }
+}
+
+/// A field withheld from the answer, listed in `extensions.redacted`.
+#[derive(Debug, Clone)]
+pub struct Redaction {
+    pub path: Vec<PathSegment>,
+    pub field: String,
+    pub code: ErrorCode,
+}
+
+#[derive(Default)]
+struct Inner {
+    rows: HashMap<u128, RowTag>,
+    participants: BTreeSet<Uuid>,
+    withheld_from: BTreeSet<Uuid>,
+    read: Option<FixedBitSet>,
+    withheld: BTreeSet<String>,
+    redactions: Vec<Redaction>,
+    errors: Vec<ServerError>,
+    personal: bool,
+}
+
+#[derive(Default)]
+pub struct Ledger {
+    inner: Mutex<Inner>,
+}
+
+/// What the ledger holds when the operation ends.
+pub struct Summary {
+    pub participants: Vec<Uuid>,
+    pub withheld_from: Vec<Uuid>,
+    pub read: Option<FixedBitSet>,
+    pub withheld: Vec<String>,
+    pub redactions: Vec<Redaction>,
+    pub errors: Vec<ServerError>,
+    /// Personal data was asked for (read, withheld or refused).
+    pub personal: bool,
+}
+
+impl Ledger {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().expect("ledger lock")
+    }
+
+    /// Records that the object at `node` came from the row `tag` describes.
+    pub fn tag(&self, node: Option<&QueryPathNode<'_>>, tag: &RowTag) {
+        let key = node.map(|n| prefix_keys(n).pop().unwrap_or_default());
+        let mut inner = self.lock();
+        if let Some(p) = tag.participant {
+            inner.participants.insert(p);
+        }
+        inner.rows.insert(key.unwrap_or_default(), tag.clone());
+    }
+
+    /// The row the field at `field_node` belongs to: the nearest tagged
+    /// object above it (a goal inherits its case's participant).
+    pub fn row_of(&self, field_node: &QueryPathNode<'_>) -> Option<RowTag> {
+        let parent = field_node.parent?;
+        let keys = prefix_keys(parent);
+        let inner = self.lock();
+        keys.iter().rev().find_map(|k| inner.rows.get(k).cloned())
+    }
+
+    /// A personal field the caller was given.
+    pub fn read(&self, id: usize, n_fields: usize) {
+        let mut inner = self.lock();
+        inner.personal = true;
+        inner
+            .read
+            .get_or_insert_with(|| FixedBitSet::with_capacity(n_fields))
+            .insert(id);
+    }
+
+    /// A field withheld: its error goes into the answer, the field into
+    /// `extensions.redacted` and the audit event.
+    pub fn withhold(
+        &self,
+        node: &QueryPathNode<'_>,
+        field: &str,
+        error: ServerError,
+        code: ErrorCode,
+        participant: Option<Uuid>,
+        personal: bool,
+    ) {
+        let path = path_of(node);
+        let mut inner = self.lock();
+        inner.personal |= personal;
+        inner.withheld.insert(field.to_string());
+        if let Some(p) = participant {
+            inner.withheld_from.insert(p);
+        }
+        inner.redactions.push(Redaction {
+            path: path.clone(),
+            field: field.to_string(),
+            code,
+        });
+        inner.errors.push(ServerError { path, ..error });
+    }
+
+    /// Rows of `type_name` left out of the list at `ctx`'s field (another
+    /// agency's records without consent): the rows shown stay, the error
+    /// sits at the list's path.
+    pub fn withheld_rows(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        type_name: &str,
+        participant: Uuid,
+        api: crate::error::ApiError,
+    ) {
+        let Some(node) = ctx.path_node.as_ref() else {
+            return;
+        };
+        let code = api.code();
+        let error = async_graphql::Error::new_with_source(api).into_server_error(ctx.item.pos);
+        self.withhold(
+            node,
+            &format!("{type_name}.*"),
+            error,
+            code,
+            Some(participant),
+            true,
+        );
+    }
+
+    pub fn finish(&self) -> Summary {
+        let mut inner = self.lock();
+        let inner = std::mem::take(&mut *inner);
+        Summary {
+            participants: inner.participants.into_iter().collect(),
+            withheld_from: inner.withheld_from.into_iter().collect(),
+            read: inner.read,
+            withheld: inner.withheld.into_iter().collect(),
+            redactions: inner.redactions,
+            errors: inner.errors,
+            personal: inner.personal,
+        }
+    }
+}
+
+/// The path of `node` as GraphQL error paths write it.
+pub fn path_of(node: &QueryPathNode<'_>) -> Vec<PathSegment> {
+    let mut path = Vec::new();
+    let mut cur = Some(node);
+    while let Some(n) = cur {
+        path.push(match n.segment {
+            QueryPathSegment::Name(name) => PathSegment::Field(name.to_string()),
+            QueryPathSegment::Index(i) => PathSegment::Index(i),
+        });
+        cur = n.parent;
+    }
+    path.reverse();
+    path
+}
+
+/// Keys of every prefix of the path to `node`, root first: the key of a
+/// path is two independent 64-bit hashes of its segments, so objects are
+/// found by path without building strings for every field.
+fn prefix_keys(node: &QueryPathNode<'_>) -> Vec<u128> {
+    let mut segments = Vec::with_capacity(12);
+    let mut cur = Some(node);
+    while let Some(n) = cur {
+        segments.push(n.segment);
+        cur = n.parent;
+    }
+    let mut a = DefaultHasher::new();
+    let mut b = DefaultHasher::new();
+    0xA5u8.hash(&mut b);
+    let mut keys = Vec::with_capacity(segments.len());
+    for s in segments.iter().rev() {
+        match s {
+            QueryPathSegment::Name(n) => {
+                (0u8, n).hash(&mut a);
+                (0u8, n).hash(&mut b);
+            }
+            QueryPathSegment::Index(i) => {
+                (1u8, i).hash(&mut a);
+                (1u8, i).hash(&mut b);
+            }
+        }
+        keys.push(((a.finish() as u128) << 64) | b.finish() as u128);
+    }
+    keys
+}

@@ -1,0 +1,43 @@
+//! Writes: each mutation runs in one transaction, and its audit event is
+//! appended inside that transaction just before commit, so a write and
+//! its record in the access log land together or not at all.
+
+use async_graphql::Context;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use uuid::Uuid;
+
+use super::context::rc;
+use crate::audit::{Decision, NewEvent};
+use crate::error::ApiError;
+
+pub async fn begin(ctx: &Context<'_>) -> Result<DatabaseTransaction, ApiError> {
+    Ok(rc(ctx).db().begin().await?)
+}
+
+/// Appends the write's audit event (`written`: the types or fields it
+/// changed) and commits. Fails closed: no audit, no write.
+pub async fn commit(
+    ctx: &Context<'_>,
+    tx: DatabaseTransaction,
+    participants: &[Uuid],
+    written: &[&str],
+) -> Result<(), ApiError> {
+    let r = rc(ctx);
+    let p = r.principal()?;
+    let event = NewEvent {
+        at: r.services.clock.now(),
+        agency: p.agency.clone(),
+        subject: p.subject.clone(),
+        role: p.roles_label(),
+        operation: format!("mutation {}", ctx.field().name()),
+        participant_ids: participants.to_vec(),
+        fields: written.iter().map(|w| w.to_string()).collect(),
+        decision: Decision::Allowed,
+        trace_id: r.trace_id.clone(),
+    };
+    r.services
+        .audit
+        .commit(tx, &[event])
+        .await
+        .map_err(|e| ApiError::internal(format!("audit: {e}")))
+}

@@ -1,0 +1,92 @@
+//! Load script: what the field policy and the audit log cost. One seeded
+//! database, one build, two servers side by side: the gateway as it runs
+//! (policy extension + an audit event per request) and the same schema
+//! without the extension. Requests alternate between the two so both see
+//! the same machine state; the ratio of medians is the overhead.
+//!
+//!   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
+//!   cargo bench -p tests --bench policy_overhead
+//!
+//! Env: BENCH_PARTICIPANTS (default 10000), BENCH_REQUESTS (default 500 per side).
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tests::TestApp;
+
+const CASE_PAGE: &str = include_str!("../queries/case_page.graphql");
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let participants = env_usize("BENCH_PARTICIPANTS", 10_000);
+    let requests = env_usize("BENCH_REQUESTS", 500);
+    let backend = if tests::postgres_url().is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let app = TestApp::start().await;
+    app.seed(participants, 1).await;
+
+    let mut bare = app.state.clone();
+    bare.schema = gateway::schema::build_unenforced_for_benchmarks(bare.services.clone());
+    let router = gateway::app::router(bare, &app.config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let bare_addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+
+    let audit_before = app.count("audit_event").await;
+    for (who, token) in [
+        (
+            "coach, own caseload",
+            app.token("lund", "coach", gateway::seed::DEMO_COACH),
+        ),
+        (
+            "lund officer, agency-wide scope",
+            app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER),
+        ),
+    ] {
+        let vars = json!({ "first": 50 });
+        for _ in 0..20 {
+            app.graphql(Some(&token), CASE_PAGE, vars.clone()).await;
+            app.graphql_at(bare_addr, Some(&token), CASE_PAGE, vars.clone())
+                .await;
+        }
+        let (mut on, mut off) = (Vec::new(), Vec::new());
+        for _ in 0..requests {
+            let t = Instant::now();
+            let a = app.graphql(Some(&token), CASE_PAGE, vars.clone()).await;
+            on.push(t.elapsed());
+            assert_eq!(a.status, 200);
+            let t = Instant::now();
+            app.graphql_at(bare_addr, Some(&token), CASE_PAGE, vars.clone())
+                .await;
+            off.push(t.elapsed());
+        }
+        let (on, off) = (median(on), median(off));
+        println!(
+            "{who}: page of 50 with all nested fields, {requests} requests each ({backend}): policy+audit on {:.2} ms, off {:.2} ms, overhead {:+.1} %",
+            on.as_secs_f64() * 1e3,
+            off.as_secs_f64() * 1e3,
+            (on.as_secs_f64() / off.as_secs_f64() - 1.0) * 100.0
+        );
+    }
+    println!(
+        "audit events written by the enforced server: {}",
+        app.count("audit_event").await - audit_before
+    );
+}

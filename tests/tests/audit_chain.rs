@@ -1,0 +1,646 @@
+//! The tamper-evident access log: appends stay chained (also when many
+//! requests append at once), `verify` names the first event that was
+//! changed, deleted or moved, the data subject's access log comes from the
+//! participant index, and auditors read the log over GraphQL.
+
+use chrono::{Duration, DurationRound, TimeDelta, Utc};
+use entities::{audit_event, audit_head, audit_participant};
+use gateway::audit::{self, AuditLog, Decision, NewEvent, Problem, VerifyReport, GENESIS};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use serde_json::json;
+use tests::TestApp;
+use uuid::Uuid;
+
+/// A read by one of three coaches, of one or two of `people`.
+fn event(n: usize, people: &[Uuid]) -> NewEvent {
+    NewEvent {
+        // Nanoseconds on purpose: stored and hashed at microseconds.
+        at: Utc::now() + Duration::nanoseconds(n as i64 * 1001),
+        agency: "lund".into(),
+        subject: format!("coach-{}", n % 3),
+        role: "coach".into(),
+        operation: "query CasePage".into(),
+        participant_ids: people
+            .iter()
+            .copied()
+            .cycle()
+            .skip(n)
+            .take(1 + n % 2)
+            .collect(),
+        fields: vec!["Case.status".into(), "Participant.givenName".into()],
+        decision: match n % 3 {
+            0 => Decision::Allowed,
+            1 => Decision::Redacted,
+            _ => Decision::Denied,
+        },
+        trace_id: match n % 2 {
+            0 => Some(format!("trace-{n}")),
+            _ => None,
+        },
+    }
+}
+
+fn people(n: usize) -> Vec<Uuid> {
+    (0..n).map(|_| Uuid::new_v4()).collect()
+}
+
+/// `count` events appended one request at a time.
+async fn append(db: &DatabaseConnection, count: usize, people: &[Uuid]) {
+    let log = AuditLog::new();
+    for n in 0..count {
+        log.record(db, &[event(n, people)]).await.expect("record");
+    }
+}
+
+async fn verify(db: &DatabaseConnection) -> VerifyReport {
+    audit::verify(db).await.expect("verify reads the log")
+}
+
+async fn row(db: &DatabaseConnection, seq: i64) -> audit_event::Model {
+    audit_event::Entity::find_by_id(seq)
+        .one(db)
+        .await
+        .expect("read event")
+        .expect("event exists")
+}
+
+async fn rows(db: &DatabaseConnection) -> Vec<audit_event::Model> {
+    audit_event::Entity::find()
+        .order_by_asc(audit_event::Column::Seq)
+        .all(db)
+        .await
+        .expect("read events")
+}
+
+/// Deletes an event as a thorough tamperer would: its index rows first
+/// (the foreign key refuses otherwise).
+async fn delete_event(db: &DatabaseConnection, seq: i64) {
+    audit_participant::Entity::delete_many()
+        .filter(audit_participant::Column::Seq.eq(seq))
+        .exec(db)
+        .await
+        .expect("delete index rows");
+    audit_event::Entity::delete_by_id(seq)
+        .exec(db)
+        .await
+        .expect("delete event");
+}
+
+/// Writes `model` over the row with `model.seq`.
+async fn overwrite(db: &DatabaseConnection, model: audit_event::Model) {
+    model
+        .into_active_model()
+        .reset_all()
+        .update(db)
+        .await
+        .expect("overwrite event");
+}
+
+fn broken(seq: i64, problem: Problem) -> VerifyReport {
+    VerifyReport::Broken { seq, problem }
+}
+
+#[tokio::test]
+async fn appends_are_chained_and_verify_as_intact() {
+    let app = TestApp::start().await;
+    let db = &app.db;
+    let log = AuditLog::new();
+    assert_eq!(
+        verify(db).await,
+        VerifyReport::Intact {
+            events: 0,
+            head: GENESIS.into()
+        }
+    );
+
+    let who = people(3);
+    log.record(db, &[event(0, &who)]).await.expect("one event");
+    // Several events of one request, in one append.
+    log.record(db, &[event(1, &who), event(2, &who), event(3, &who)])
+        .await
+        .expect("a batch");
+    // A write and its event commit together...
+    let tx = db.begin().await.expect("begin");
+    log.commit(tx, &[event(4, &who)]).await.expect("commit");
+    // ...and nothing is left of a write whose event cannot be stored.
+    let tx = db.begin().await.expect("begin");
+    let mut bad = event(5, &who);
+    bad.fields.push("Case.status,Case.id".into());
+    let err = log
+        .commit(tx, &[bad])
+        .await
+        .expect_err("a comma in a field");
+    assert!(matches!(err, audit::AuditError::InvalidEvent(_)), "{err}");
+    // Nothing to record is not an error, and appends nothing.
+    log.record(db, &[]).await.expect("no events");
+
+    let all = rows(db).await;
+    assert_eq!(
+        all.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
+    assert_eq!(all[0].prev_hash, GENESIS);
+    for pair in all.windows(2) {
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+    for (n, r) in all.iter().enumerate() {
+        // Every column round-trips, at microseconds, so the row re-hashes.
+        let e = event(n, &who);
+        assert_eq!(r.at.timestamp_subsec_nanos() % 1000, 0, "microseconds");
+        assert_eq!(r.hash, audit::event_hash(r));
+        assert_eq!(r.decision, e.decision.as_str());
+        assert_eq!(r.trace_id, e.trace_id);
+        assert_eq!(
+            audit::participant_ids(&r.participant_ids).expect("uuids"),
+            e.participant_ids
+        );
+    }
+    let head = audit_head::Entity::find_by_id(1)
+        .one(db)
+        .await
+        .expect("head")
+        .expect("head row");
+    assert_eq!((head.last_seq, &head.last_hash), (5, &all[4].hash));
+    assert_eq!(
+        verify(db).await,
+        VerifyReport::Intact {
+            events: 5,
+            head: all[4].hash.clone()
+        }
+    );
+    assert_eq!(
+        verify(db).await.to_string(),
+        format!("audit log intact: 5 events, head {}", all[4].hash)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_stay_one_chain() {
+    let app = TestApp::start().await;
+    let who = people(10);
+    let mut tasks = Vec::new();
+    // 50 reads recording at once, as concurrent requests do.
+    for n in 0..50 {
+        let (db, who) = (app.db.clone(), who.clone());
+        tasks.push(tokio::spawn(async move {
+            AuditLog::new().record(&db, &[event(n, &who)]).await
+        }));
+    }
+    // Writes commit their own transactions; they do not queue on the
+    // process's mutex, so only the database lock keeps them in line (as it
+    // does for appends from other replicas).
+    for n in 0..50 {
+        let (db, who) = (app.db.clone(), who.clone());
+        tasks.push(tokio::spawn(async move {
+            let tx = db.begin().await.expect("begin");
+            AuditLog::new()
+                .commit(tx, &[event(n, &who), event(n + 1, &who)])
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task").expect("append");
+    }
+    let report = verify(&app.db).await;
+    assert!(report.is_intact(), "{report}");
+    assert!(
+        matches!(report, VerifyReport::Intact { events: 150, .. }),
+        "{report}"
+    );
+}
+
+/// A write that already holds the database's write lock (SQLite) appends
+/// its event while reads are queued to append theirs: neither waits on the
+/// other for long, and no one times out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_in_progress_does_not_stall_reads() {
+    let app = TestApp::start().await;
+    let who = people(3);
+    let tx = app.db.begin().await.expect("begin");
+    entities::agency::Entity::update_many()
+        .col_expr(
+            entities::agency::Column::Name,
+            Expr::col(entities::agency::Column::Name).into(),
+        )
+        .exec(&tx)
+        .await
+        .expect("the write");
+    let started = std::time::Instant::now();
+    let reads: Vec<_> = (0..10)
+        .map(|n| {
+            let (db, who) = (app.db.clone(), who.clone());
+            tokio::spawn(async move { AuditLog::new().record(&db, &[event(n, &who)]).await })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    AuditLog::new()
+        .commit(tx, &[event(10, &who)])
+        .await
+        .expect("the write's event");
+    for r in reads {
+        r.await.expect("task").expect("a read's event");
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "appends waited {:?}",
+        started.elapsed()
+    );
+    let report = verify(&app.db).await;
+    assert!(
+        matches!(report, VerifyReport::Intact { events: 11, .. }),
+        "{report}"
+    );
+}
+
+/// Ten events over three people, then the change `tamper` makes.
+async fn after<F>(tamper: F) -> (TestApp, VerifyReport)
+where
+    F: AsyncFnOnce(&DatabaseConnection),
+{
+    let app = TestApp::start().await;
+    append(&app.db, 10, &people(3)).await;
+    assert!(verify(&app.db).await.is_intact());
+    tamper(&app.db).await;
+    let report = verify(&app.db).await;
+    (app, report)
+}
+
+#[tokio::test]
+async fn an_updated_column_is_named() {
+    let (_app, report) = after(async |db| {
+        audit_event::Entity::update_many()
+            .col_expr(audit_event::Column::Subject, Expr::value("someone-else"))
+            .filter(audit_event::Column::Seq.eq(5))
+            .exec(db)
+            .await
+            .expect("update");
+    })
+    .await;
+    assert_eq!(report, broken(5, Problem::ContentChanged));
+    assert!(
+        report
+            .to_string()
+            .starts_with("audit log broken at event 5: content changed"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_changed_timestamp_is_named() {
+    let (_app, report) = after(async |db| {
+        let r = row(db, 3).await;
+        let at = r.at - TimeDelta::microseconds(1);
+        overwrite(db, audit_event::Model { at, ..r }).await;
+    })
+    .await;
+    assert_eq!(report, broken(3, Problem::ContentChanged));
+}
+
+#[tokio::test]
+async fn a_rehashed_change_breaks_the_next_link() {
+    let (_app, report) = after(async |db| {
+        let mut r = row(db, 5).await;
+        r.decision = "allowed".into();
+        r.fields = String::new();
+        r.hash = audit::event_hash(&r);
+        overwrite(db, r).await;
+    })
+    .await;
+    assert_eq!(report, broken(6, Problem::PrevHashMismatch));
+}
+
+#[tokio::test]
+async fn a_deleted_middle_event_is_named() {
+    let (_app, report) = after(async |db| delete_event(db, 5).await).await;
+    assert_eq!(report, broken(5, Problem::Missing));
+    assert_eq!(
+        report.to_string(),
+        "audit log broken at event 5: event missing (deleted; later events remain)"
+    );
+}
+
+#[tokio::test]
+async fn deleted_newest_events_are_named() {
+    let (_app, report) = after(async |db| {
+        delete_event(db, 10).await;
+        delete_event(db, 9).await;
+    })
+    .await;
+    assert_eq!(
+        report,
+        broken(
+            9,
+            Problem::TailDeleted {
+                last_present: 8,
+                head_seq: 10
+            }
+        )
+    );
+    assert!(
+        report.to_string().contains("events after seq 8 deleted"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn swapped_events_are_named() {
+    let (_app, report) = after(async |db| {
+        let (four, seven) = (row(db, 4).await, row(db, 7).await);
+        overwrite(db, audit_event::Model { seq: 4, ..seven }).await;
+        overwrite(db, audit_event::Model { seq: 7, ..four }).await;
+    })
+    .await;
+    assert_eq!(report, broken(4, Problem::ContentChanged));
+}
+
+#[tokio::test]
+async fn a_replaced_newest_event_is_named() {
+    // Rewritten and rehashed: its own hash and link are fine; only the head disagrees.
+    let (_app, report) = after(async |db| {
+        let mut r = row(db, 10).await;
+        r.subject = "someone-else".into();
+        r.hash = audit::event_hash(&r);
+        overwrite(db, r).await;
+    })
+    .await;
+    assert_eq!(report, broken(10, Problem::HeadHashMismatch));
+}
+
+#[tokio::test]
+async fn an_event_appended_behind_the_heads_back_is_named() {
+    let (_app, report) = after(async |db| {
+        let last = row(db, 10).await;
+        let mut forged = audit_event::Model {
+            seq: 11,
+            prev_hash: last.hash.clone(),
+            subject: "nobody".into(),
+            ..last
+        };
+        forged.hash = audit::event_hash(&forged);
+        forged
+            .into_active_model()
+            .reset_all()
+            .insert(db)
+            .await
+            .expect("insert");
+    })
+    .await;
+    assert_eq!(report, broken(11, Problem::NotInHead { head_seq: 10 }));
+}
+
+#[tokio::test]
+async fn a_hidden_access_in_the_index_is_named() {
+    // Removing a person from the index would hide the access from their
+    // access log while the chain itself stays intact.
+    let (_app, report) = after(async |db| {
+        audit_participant::Entity::delete_many()
+            .filter(audit_participant::Column::Seq.eq(3))
+            .exec(db)
+            .await
+            .expect("delete index rows");
+    })
+    .await;
+    assert_eq!(report, broken(3, Problem::IndexMismatch));
+}
+
+#[tokio::test]
+async fn a_deleted_head_is_named() {
+    let (app, report) = after(async |db| {
+        audit_head::Entity::delete_by_id(1)
+            .exec(db)
+            .await
+            .expect("delete head");
+    })
+    .await;
+    assert_eq!(report, broken(11, Problem::HeadMissing));
+    // And appending refuses instead of starting a new chain.
+    let err = AuditLog::new()
+        .record(&app.db, &[event(0, &people(1))])
+        .await
+        .expect_err("no head");
+    assert!(matches!(err, audit::AuditError::HeadMissing), "{err}");
+}
+
+#[tokio::test]
+async fn verify_streams_more_than_a_page() {
+    let app = TestApp::start().await;
+    let who = people(4);
+    // 2500 events in batches (verify reads 1000 at a time).
+    let log = AuditLog::new();
+    for chunk in 0..25 {
+        let batch: Vec<_> = (0..100).map(|n| event(chunk * 100 + n, &who)).collect();
+        log.record(&app.db, &batch).await.expect("batch");
+    }
+    let report = verify(&app.db).await;
+    assert!(
+        matches!(report, VerifyReport::Intact { events: 2500, .. }),
+        "{report}"
+    );
+    delete_event(&app.db, 1500).await;
+    assert_eq!(verify(&app.db).await, broken(1500, Problem::Missing));
+}
+
+#[tokio::test]
+async fn the_access_log_comes_from_the_index() {
+    let app = TestApp::start().await;
+    let (anna, bo) = (Uuid::new_v4(), Uuid::new_v4());
+    let now = Utc::now()
+        .duration_trunc(TimeDelta::seconds(1))
+        .expect("whole seconds");
+    let log = AuditLog::new();
+    let at = |days: i64, who: Vec<Uuid>| NewEvent {
+        at: now - Duration::days(days),
+        participant_ids: who,
+        ..event(0, &[])
+    };
+    log.record(
+        &app.db,
+        &[
+            at(10, vec![anna]),
+            at(8, vec![bo]),
+            at(5, vec![anna, bo, anna]),
+            at(1, vec![bo]),
+        ],
+    )
+    .await
+    .expect("record");
+    let trail = audit::query::trail(&app.db, anna, now - Duration::days(30), now, 10)
+        .await
+        .expect("trail");
+    assert_eq!(
+        trail.rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![1, 3]
+    );
+    assert!(!trail.truncated);
+    let trail = audit::query::trail(&app.db, bo, now - Duration::days(6), now, 10)
+        .await
+        .expect("trail");
+    assert_eq!(
+        trail.rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    let trail = audit::query::trail(&app.db, bo, now - Duration::days(30), now, 2)
+        .await
+        .expect("trail");
+    assert_eq!(trail.rows.len(), 2);
+    assert!(trail.truncated, "three events, limit two");
+    assert!(verify(&app.db).await.is_intact());
+}
+
+/// Over GraphQL, as the data protection officer.
+#[tokio::test]
+async fn auditors_read_the_log_over_graphql() {
+    let app = TestApp::start().await;
+    let (anna, bo) = (Uuid::new_v4(), Uuid::new_v4());
+    let log = AuditLog::new();
+    let batch: Vec<_> = (0..25)
+        .map(|n| NewEvent {
+            participant_ids: match n % 5 {
+                0 => vec![anna],
+                _ => vec![bo],
+            },
+            ..event(n, &[])
+        })
+        .collect();
+    log.record(&app.db, &batch).await.expect("record");
+    let dpo = app.token("audit", "auditor", "dpo-1");
+
+    let trail = r#"query($p: ID!, $from: DateTime, $to: DateTime) {
+        auditTrail(participantId: $p, from: $from, to: $to) {
+            seq at agency subject role operation participantIds fields decision traceId
+        } }"#;
+    let answer = app.graphql(Some(&dpo), trail, json!({ "p": anna })).await;
+    let events = answer.ok()["auditTrail"].as_array().expect("list").clone();
+    // Oldest first; events the gateway adds for this very read come later.
+    let seqs: Vec<&str> = events
+        .iter()
+        .map(|e| e["seq"].as_str().expect("seq"))
+        .collect();
+    assert_eq!(seqs[..5], ["1", "6", "11", "16", "21"]);
+    assert_eq!(
+        events[0],
+        json!({
+            "seq": "1",
+            "at": events[0]["at"],
+            "agency": "lund",
+            "subject": "coach-0",
+            "role": "coach",
+            "operation": "query CasePage",
+            "participantIds": [anna.to_string()],
+            "fields": ["Case.status", "Participant.givenName"],
+            "decision": "ALLOWED",
+            "traceId": "trace-0",
+        })
+    );
+
+    // Bounds and validation name the argument.
+    let now = Utc::now();
+    let cases = [
+        (json!({ "p": "not-an-id" }), "participantId"),
+        (
+            json!({ "p": anna, "from": now.to_rfc3339(), "to": (now - Duration::days(1)).to_rfc3339() }),
+            "to",
+        ),
+        (
+            json!({ "p": anna, "from": (now - Duration::days(400)).to_rfc3339() }),
+            "from",
+        ),
+    ];
+    for (vars, field) in cases {
+        let answer = app.graphql(Some(&dpo), trail, vars.clone()).await;
+        assert_eq!(
+            answer.codes(),
+            vec!["BAD_USER_INPUT"],
+            "{vars}: {:#}",
+            answer.body
+        );
+        assert_eq!(answer.errors()[0]["extensions"]["field"], field, "{vars}");
+    }
+
+    // Pages of one coach's events, newest first, the cursor being `seq`.
+    let page = r#"query($f: AuditEventFilterInput, $first: Int, $after: String) {
+        auditEvents(filter: $f, first: $first, after: $after) {
+            edges { cursor node { seq subject decision } }
+            pageInfo { hasNextPage hasPreviousPage endCursor }
+        } }"#;
+    let f = json!({ "subject": "coach-1" });
+    let first = app
+        .graphql(Some(&dpo), page, json!({ "f": f, "first": 5 }))
+        .await;
+    let conn = first.ok()["auditEvents"].clone();
+    let seqs: Vec<String> = conn["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            assert_eq!(e["cursor"], e["node"]["seq"]);
+            assert_eq!(e["node"]["subject"], "coach-1");
+            e["node"]["seq"].as_str().expect("seq").to_string()
+        })
+        .collect();
+    assert_eq!(seqs, ["23", "20", "17", "14", "11"]);
+    assert_eq!(conn["pageInfo"]["hasNextPage"], true);
+    assert_eq!(conn["pageInfo"]["hasPreviousPage"], false);
+    let next = app
+        .graphql(
+            Some(&dpo),
+            page,
+            json!({ "f": f, "first": 5, "after": conn["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    let conn = next.ok()["auditEvents"].clone();
+    let seqs: Vec<&str> = conn["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["seq"].as_str().expect("seq"))
+        .collect();
+    assert_eq!(seqs, ["8", "5", "2"]);
+    assert_eq!(conn["pageInfo"]["hasNextPage"], false);
+    assert_eq!(conn["pageInfo"]["hasPreviousPage"], true);
+
+    // Filters combine.
+    let denied = app
+        .graphql(
+            Some(&dpo),
+            page,
+            json!({ "f": { "subject": "coach-2", "decision": "DENIED", "agency": "lund" }, "first": 100 }),
+        )
+        .await;
+    let edges = denied.ok()["auditEvents"]["edges"]
+        .as_array()
+        .expect("edges")
+        .len();
+    assert_eq!(edges, 8, "n % 3 == 2 for n < 25");
+
+    for (vars, field) in [
+        (json!({ "first": 101 }), "first"),
+        (json!({ "after": "abc" }), "after"),
+        (
+            json!({ "f": { "from": now.to_rfc3339(), "to": (now - Duration::days(1)).to_rfc3339() } }),
+            "filter.to",
+        ),
+        (json!({ "f": { "subject": "  " } }), "filter.subject"),
+    ] {
+        let answer = app.graphql(Some(&dpo), page, vars.clone()).await;
+        assert_eq!(
+            answer.codes(),
+            vec!["BAD_USER_INPUT"],
+            "{vars}: {:#}",
+            answer.body
+        );
+        assert_eq!(answer.errors()[0]["extensions"]["field"], field, "{vars}");
+    }
+
+    // Signed in or nothing.
+    let anonymous = app.graphql(None, trail, json!({ "p": anna })).await;
+    assert!(!anonymous.codes().is_empty(), "{:#}", anonymous.body);
+    assert!(anonymous
+        .data()
+        .get("auditTrail")
+        .is_none_or(|v| v.is_null()));
+}

@@ -1,0 +1,156 @@
+//! Consent (samtycke) decides, request by request, whether another
+//! agency's records flow: revocation and expiry take effect on the very
+//! next request, and a consent serves the case it was given for.
+
+use serde_json::{json, Value};
+use tests::{test_pnr, TestApp};
+
+const RECORDS: &str =
+    r#"query($id: ID!) { case(id: $id) { employmentServiceRecords { programme } } }"#;
+
+async fn case_with_af_record(app: &TestApp, coach: &str, n: u32) -> Value {
+    let open = r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id } }"#;
+    let id = app
+        .graphql(
+            Some(coach),
+            open,
+            json!({"i": {"personnummer": test_pnr(n), "givenName": "Sam", "familyName": "Tycke", "district": "Centrum"}}),
+        )
+        .await
+        .ok()["openCase"]["id"]
+        .clone();
+    let af = app.token("af", "integrator", "af-system");
+    app.graphql(
+        Some(&af),
+        r#"mutation($r: EmploymentServiceRecordInput!) { upsertEmploymentServiceRecord(record: $r) { id } }"#,
+        json!({"r": {"externalId": format!("AF-{n}"), "personnummer": test_pnr(n), "programme": "Rusta och matcha"}}),
+    )
+    .await
+    .ok();
+    id
+}
+
+async fn record_consent(app: &TestApp, coach: &str, case: &Value, valid_to: Option<&str>) -> Value {
+    app.graphql(
+        Some(coach),
+        r#"mutation($id: ID!, $to: NaiveDate) { recordConsent(input: {caseId: $id, sourceAgency: "af", recipientAgency: "lund", categories: [LABOUR_MARKET], purpose: "Samverkan kring arbete", signedOn: "2026-01-10", validTo: $to, collectedAt: "Arbetsmarknadsenheten, Lund", formVersion: "2026:1", documentRef: "Akt 7, pärm 1"}) { id version collectedAt formVersion documentRef recordedBy { id } } }"#,
+        json!({"id": case, "to": valid_to}),
+    )
+    .await
+    .ok()["recordConsent"]
+        .clone()
+}
+
+fn shown(a: &tests::Answer) -> usize {
+    a.data()["case"]["employmentServiceRecords"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_revoked_consent_stops_the_flow_on_the_next_request() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let case = case_with_af_record(&app, &coach, 50).await;
+
+    let a = app
+        .graphql(Some(&coach), RECORDS, json!({"id": case}))
+        .await;
+    assert_eq!(shown(&a), 0);
+    assert_eq!(a.codes(), vec!["CONSENT_REQUIRED"]);
+    assert_eq!(
+        a.body["extensions"]["redacted"][0]["code"], "CONSENT_REQUIRED",
+        "{:#}",
+        a.body
+    );
+
+    let consent = record_consent(&app, &coach, &case, None).await;
+    // Who collected it, where, the form and where the paper is kept are recorded.
+    assert_eq!(consent["collectedAt"], "Arbetsmarknadsenheten, Lund");
+    assert_eq!(consent["formVersion"], "2026:1");
+    assert_eq!(consent["documentRef"], "Akt 7, pärm 1");
+    assert!(consent["recordedBy"]["id"].is_string());
+
+    let a = app
+        .graphql(Some(&coach), RECORDS, json!({"id": case}))
+        .await;
+    assert_eq!(
+        a.ok()["case"]["employmentServiceRecords"][0]["programme"],
+        "Rusta och matcha"
+    );
+
+    app.graphql(
+        Some(&coach),
+        "mutation($id: ID!, $v: Int!) { revokeConsent(input: {id: $id, version: $v}) { revokedAt } }",
+        json!({"id": consent["id"], "v": consent["version"]}),
+    )
+    .await
+    .ok();
+    let a = app
+        .graphql(Some(&coach), RECORDS, json!({"id": case}))
+        .await;
+    assert_eq!(shown(&a), 0, "{:#}", a.body);
+    assert_eq!(a.codes(), vec!["CONSENT_REQUIRED"]);
+}
+
+#[tokio::test]
+async fn a_consent_valid_to_a_date_ends_at_swedish_midnight() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let case = case_with_af_record(&app, &coach, 51).await;
+    record_consent(&app, &coach, &case, Some("2026-11-30")).await;
+
+    // 23:59:59 in Stockholm on the last valid day (UTC+1 in November).
+    app.services
+        .clock
+        .set(Some("2026-11-30T22:59:59Z".parse().expect("time")));
+    let a = app
+        .graphql(Some(&coach), RECORDS, json!({"id": case}))
+        .await;
+    assert_eq!(shown(&a), 1, "{:#}", a.body);
+
+    // One second later it is 1 December in Sweden: nothing flows.
+    app.services
+        .clock
+        .set(Some("2026-11-30T23:00:00Z".parse().expect("time")));
+    let a = app
+        .graphql(Some(&coach), RECORDS, json!({"id": case}))
+        .await;
+    assert_eq!(shown(&a), 0, "{:#}", a.body);
+    assert_eq!(a.codes(), vec!["CONSENT_REQUIRED"]);
+}
+
+#[tokio::test]
+async fn a_consent_serves_the_case_it_was_given_for() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let first = case_with_af_record(&app, &coach, 52).await;
+    record_consent(&app, &coach, &first, None).await;
+    app.graphql(
+        Some(&coach),
+        "mutation($id: ID!) { closeCase(input: {id: $id, version: 1, outcome: OTHER}) { id } }",
+        json!({"id": first}),
+    )
+    .await
+    .ok();
+    // A new collaboration for the same person: the old case's consent does not carry over.
+    let second = app
+        .graphql(
+            Some(&coach),
+            r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id } }"#,
+            json!({"i": {"personnummer": test_pnr(52), "givenName": "Sam", "familyName": "Tycke", "district": "Centrum"}}),
+        )
+        .await
+        .ok()["openCase"]["id"]
+        .clone();
+    let a = app
+        .graphql(Some(&coach), RECORDS, json!({"id": second}))
+        .await;
+    assert_eq!(shown(&a), 0, "{:#}", a.body);
+    assert_eq!(a.codes(), vec!["CONSENT_REQUIRED"]);
+    let a = app
+        .graphql(Some(&coach), RECORDS, json!({"id": first}))
+        .await;
+    assert_eq!(shown(&a), 1, "{:#}", a.body);
+}

@@ -1,0 +1,247 @@
+//! The policy file: reloaded when it changes or on SIGHUP (a broken new
+//! file keeps the old policy), the `reject` mode, and introspection that
+//! shows each caller only what they may use.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::json;
+use tests::{test_pnr, TestApp};
+
+const SHIPPED: &str = include_str!("../../deploy/policy.toml");
+
+async fn app_with_policy(path: &Path, interval_secs: u64) -> TestApp {
+    let file = path.to_path_buf();
+    TestApp::builder()
+        .configure(move |c| {
+            c.policy.file = Some(file);
+            c.policy.reload_interval_secs = interval_secs;
+        })
+        .start()
+        .await
+}
+
+async fn open(app: &TestApp, coach: &str) {
+    app.graphql(
+        Some(coach),
+        r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id } }"#,
+        json!({"i": {"personnummer": test_pnr(60), "givenName": "Poli", "familyName": "Cy", "district": "Väster"}}),
+    )
+    .await
+    .ok();
+}
+
+const PNR: &str = "{ cases { nodes { participant { personnummer } } } }";
+
+/// Waits until `check` holds, up to `secs` seconds.
+async fn eventually(secs: u64, mut check: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..secs * 10 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_changed_file_is_reloaded_and_a_broken_one_keeps_the_policy_in_force() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("policy.toml");
+    std::fs::write(&path, SHIPPED).expect("write");
+    let app = app_with_policy(&path, 1).await;
+    let coach = app.token("lund", "coach", "c1");
+    open(&app, &coach).await;
+    let version = app.services.policy.snapshot().version.clone();
+    assert!(app
+        .graphql(Some(&coach), PNR, json!({}))
+        .await
+        .errors()
+        .is_empty());
+
+    // A policy naming a field the schema lacks is refused; the old one stays.
+    let broken = SHIPPED.replace(
+        "\"Participant.personnummer\" = \"identity\"",
+        "\"Participant.shoeSize\" = \"identity\"",
+    );
+    std::fs::write(&path, &broken).expect("write");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(app.services.policy.snapshot().version, version);
+    assert!(app
+        .graphql(Some(&coach), PNR, json!({}))
+        .await
+        .errors()
+        .is_empty());
+    let err = app.services.policy.reload().expect_err("broken policy");
+    assert!(
+        err.to_string()
+            .contains("Participant has no field shoeSize"),
+        "{err}"
+    );
+
+    // A valid change takes effect without a restart.
+    let stricter = SHIPPED.replace(
+        "# Other agencies' officers",
+        "[[grant]]\nagencies = [\"lund\"]\nroles = [\"coach\"]\ndeny = [\"Participant.personnummer\"]\n\n# Other agencies' officers",
+    );
+    std::fs::write(&path, stricter).expect("write");
+    assert!(
+        eventually(5, async || app
+            .graphql(Some(&coach), PNR, json!({}))
+            .await
+            .codes()
+            == vec!["FORBIDDEN_FIELD"])
+        .await,
+        "the changed policy took effect"
+    );
+    assert_ne!(app.services.policy.snapshot().version, version);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_reloads_the_policy() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("policy.toml");
+    std::fs::write(&path, SHIPPED).expect("write");
+    // Interval 0: only SIGHUP reloads.
+    let app = app_with_policy(&path, 0).await;
+    let coach = app.token("lund", "coach", "c1");
+    open(&app, &coach).await;
+    let stricter = SHIPPED.replace(
+        "# Other agencies' officers",
+        "[[grant]]\nagencies = [\"lund\"]\nroles = [\"coach\"]\ndeny = [\"Participant.personnummer\"]\n\n# Other agencies' officers",
+    );
+    std::fs::write(&path, stricter).expect("write");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(app
+        .graphql(Some(&coach), PNR, json!({}))
+        .await
+        .errors()
+        .is_empty());
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert!(
+        eventually(5, async || app
+            .graphql(Some(&coach), PNR, json!({}))
+            .await
+            .codes()
+            == vec!["FORBIDDEN_FIELD"])
+        .await
+    );
+}
+
+#[tokio::test]
+async fn reject_mode_refuses_the_whole_operation() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("policy.toml");
+    std::fs::write(
+        &path,
+        SHIPPED.replace("on_denied = \"redact\"", "on_denied = \"reject\""),
+    )
+    .expect("write");
+    let app = app_with_policy(&path, 0).await;
+    open(&app, &app.token("lund", "coach", "c1")).await;
+    let pc = app.token("lund", "placement_coordinator", "pc1");
+    let a = app
+        .graphql(
+            Some(&pc),
+            "{ cases { totalCount nodes { participant { givenName personnummer } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.codes(), vec!["FORBIDDEN_FIELD"]);
+    assert!(a.data().is_null(), "{:#}", a.body);
+    assert!(a.errors()[0]["message"]
+        .as_str()
+        .expect("message")
+        .contains("Participant.personnummer"));
+    // Fields the caller may read still run.
+    let a = app
+        .graphql(
+            Some(&pc),
+            "{ cases { nodes { participant { givenName } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        a.ok()["cases"]["nodes"][0]["participant"]["givenName"],
+        "Poli"
+    );
+}
+
+fn names(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .expect("list")
+        .iter()
+        .map(|f| f["name"].as_str().expect("name").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn introspection_shows_each_caller_only_what_they_may_use() {
+    let app = TestApp::start().await;
+    let q = r#"{ __schema { queryType { name } mutationType { name } types { name fields { name } } } p: __type(name: "Participant") { fields { name } } }"#;
+    let coach = app
+        .graphql(Some(&app.token("lund", "coach", "c1")), q, json!({}))
+        .await;
+    let pc = app
+        .graphql(
+            Some(&app.token("lund", "placement_coordinator", "pc1")),
+            q,
+            json!({}),
+        )
+        .await;
+    let analyst = app
+        .graphql(Some(&app.token("finsam", "analyst", "a1")), q, json!({}))
+        .await;
+    let af = app
+        .graphql(
+            Some(&app.token("af", "integrator", "af-system")),
+            q,
+            json!({}),
+        )
+        .await;
+
+    assert!(names(&coach.ok()["p"]["fields"]).contains(&"personnummer".to_string()));
+    assert!(!names(&pc.ok()["p"]["fields"]).contains(&"personnummer".to_string()));
+    assert!(names(&pc.ok()["p"]["fields"]).contains(&"givenName".to_string()));
+    // An analyst is not offered a participant at all.
+    assert!(analyst.ok()["p"].is_null(), "{:#}", analyst.body);
+    let types = |a: &tests::Answer| -> Vec<String> { names(&a.data()["__schema"]["types"]) };
+    let query_fields = |a: &tests::Answer| -> Vec<String> {
+        let t = a.data()["__schema"]["types"]
+            .as_array()
+            .expect("types")
+            .iter()
+            .find(|t| t["name"] == "Query")
+            .expect("Query")
+            .clone();
+        names(&t["fields"])
+    };
+    assert!(query_fields(&coach).contains(&"cases".to_string()));
+    assert!(!query_fields(&analyst).contains(&"cases".to_string()));
+    assert!(query_fields(&analyst).contains(&"projects".to_string()));
+    assert!(!types(&analyst).contains(&"Participant".to_string()));
+    // AF's system may run only its own upserts.
+    let mutation = af.data()["__schema"]["types"]
+        .as_array()
+        .expect("types")
+        .iter()
+        .find(|t| t["name"] == "Mutation")
+        .expect("Mutation")
+        .clone();
+    let mut m = names(&mutation["fields"]);
+    m.sort();
+    assert_eq!(
+        m,
+        vec![
+            "upsertEmploymentServiceRecord",
+            "upsertEmploymentServiceRecords"
+        ]
+    );
+    // The analyst may run nothing: no mutation type.
+    assert!(analyst.data()["__schema"]["mutationType"].is_null());
+}
