@@ -32,6 +32,55 @@ pub fn covers(
     })
 }
 
+/// Another agency's records are returned only under a consent covering
+/// the type's classification (`EmploymentServiceRecord.*` in the policy),
+/// this case and today. Withheld rows are reported as CONSENT_REQUIRED at
+/// this field's path and in `extensions.redacted`, so "withheld" differs
+/// from "none".
+pub async fn consented_rows<T>(
+    ctx: &async_graphql::Context<'_>,
+    case: &entities::shared_case::Model,
+    type_name: &str,
+    rows: Vec<T>,
+    owner: impl Fn(&T) -> Uuid,
+) -> async_graphql::Result<Vec<T>> {
+    let r = crate::schema::context::rc(ctx);
+    let p = r.principal()?;
+    if rows.iter().all(|row| owner(row) == p.agency_id) {
+        return Ok(rows);
+    }
+    let consents = r
+        .loaders
+        .participant_consents
+        .load_one(case.participant_id)
+        .await
+        .map_err(crate::schema::context::load_err)?
+        .unwrap_or_default();
+    let today = r.today();
+    let category = match r.policy.type_class(type_name) {
+        Some(super::Classification::Consent(c)) => Some(c),
+        _ => None,
+    };
+    let (shown, withheld): (Vec<T>, Vec<T>) = rows.into_iter().partition(|row| {
+        owner(row) == p.agency_id
+            || category.is_some_and(|c| {
+                covers(&consents, owner(row), p.agency_id, c, Some(case.id), today)
+            })
+    });
+    if !withheld.is_empty() {
+        r.ledger.withheld_rows(
+            ctx,
+            type_name,
+            case.participant_id,
+            crate::error::ApiError::ConsentRequired(format!(
+                "{} of another agency's records need the participant's consent",
+                withheld.len()
+            )),
+        );
+    }
+    Ok(shown)
+}
+
 /// How a category reads in a message.
 pub fn category_label(c: ConsentCategory) -> &'static str {
     match c {

@@ -20,7 +20,7 @@ use async_graphql::{Name, Pos, Response, ServerError, ServerResult, Value, Varia
 use super::compile::{Access, Classification, FieldInfo, Policy};
 use super::consent::covers;
 use super::file::OnDenied;
-use crate::audit::{Decision, NewEvent};
+use crate::audit::Decision;
 use crate::error::ApiError;
 use crate::schema::RequestContext;
 
@@ -36,6 +36,19 @@ impl ExtensionFactory for PolicyExtension {
 #[derive(Default)]
 struct PolicyCheck {
     operations: Mutex<Vec<(Option<String>, String)>>,
+}
+
+impl PolicyCheck {
+    /// The audit label of the operation that runs (`name`), or of the
+    /// document's first one.
+    fn operation(&self, name: Option<&str>) -> String {
+        let ops = self.operations.lock().expect("operations lock");
+        ops.iter()
+            .find(|(n, _)| name.is_some() && n.as_deref() == name)
+            .or(ops.first())
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default()
+    }
 }
 
 fn error(api: ApiError) -> ServerError {
@@ -93,27 +106,14 @@ impl Extension for PolicyCheck {
                     })
                     .cloned()
                     .collect();
-                if let (Some(p), false) = (rc.principal.as_ref(), personal.is_empty()) {
-                    let operation = self
-                        .operations
-                        .lock()
-                        .expect("operations lock")
-                        .first()
-                        .map(|(_, d)| d.clone())
-                        .unwrap_or_default();
-                    let event = NewEvent {
-                        at: rc.services.clock.now(),
-                        agency: p.agency.clone(),
-                        subject: p.subject.clone(),
-                        role: p.roles_label(),
-                        operation,
-                        participant_ids: Vec::new(),
-                        fields: personal,
-                        decision: Decision::Denied,
-                        trace_id: rc.trace_id.clone(),
-                    };
-                    if let Err(e) = rc.services.audit.record(rc.db(), &[event]).await {
-                        tracing::error!(error = %e, "audit log unavailable; refusal not recorded");
+                if !personal.is_empty() {
+                    let operation = self.operation(None);
+                    if let Some(event) =
+                        rc.audit_event(operation, Decision::Denied, Vec::new(), personal)
+                    {
+                        if let Err(e) = rc.services.audit.record(rc.db(), &[event]).await {
+                            tracing::error!(error = %e, "audit log unavailable; refusal not recorded");
+                        }
                     }
                 }
                 return Err(error(api));
@@ -230,31 +230,10 @@ impl Extension for PolicyCheck {
                 .insert("redacted".into(), Value::List(list));
         }
         response.errors.extend(summary.errors.iter().cloned());
-        let Some(p) = rc.principal.as_ref() else {
-            return response;
-        };
-        if !summary.personal {
+        if rc.principal.is_none() || !summary.personal {
             return response;
         }
-        let operation = {
-            let ops = self.operations.lock().expect("operations lock");
-            ops.iter()
-                .find(|(name, _)| name.as_deref() == operation_name)
-                .or(ops.first())
-                .map(|(_, d)| d.clone())
-                .unwrap_or_default()
-        };
-        let event = |decision, participants: &[uuid::Uuid], fields: Vec<String>| NewEvent {
-            at: rc.services.clock.now(),
-            agency: p.agency.clone(),
-            subject: p.subject.clone(),
-            role: p.roles_label(),
-            operation: operation.clone(),
-            participant_ids: participants.to_vec(),
-            fields,
-            decision,
-            trace_id: rc.trace_id.clone(),
-        };
+        let operation = self.operation(operation_name);
         let mut events = Vec::new();
         if let Some(read) = &summary.read {
             let fields = read
@@ -266,12 +245,18 @@ impl Extension for PolicyCheck {
             } else {
                 Decision::Redacted
             };
-            events.push(event(decision, &summary.participants, fields));
+            events.extend(rc.audit_event(
+                operation.clone(),
+                decision,
+                summary.participants.clone(),
+                fields,
+            ));
         }
         if !summary.withheld.is_empty() {
-            events.push(event(
+            events.extend(rc.audit_event(
+                operation,
                 Decision::Denied,
-                &summary.withheld_from,
+                summary.withheld_from.clone(),
                 summary.withheld.clone(),
             ));
         }
@@ -316,27 +301,23 @@ async fn row_rule(
     info: &ResolveInfo<'_>,
     class: Classification,
 ) -> Result<(), ApiError> {
-    let (needs_row, category) = match class {
+    let category = match class {
         Classification::Personal => return Ok(()),
-        Classification::Identity => (true, None),
-        Classification::Consent(c) => (true, Some(c)),
+        Classification::Identity => None,
+        Classification::Consent(c) => Some(c),
     };
     let Some(p) = rc.principal.as_ref() else {
         return Err(ApiError::Unauthenticated("sign in".into()));
     };
-    let row = match rc.ledger.row_of(info.path_node) {
-        Some(row) => row,
-        None if needs_row => {
-            // A personal field outside any known row cannot be decided: deny.
-            tracing::error!(
-                field = %format!("{}.{}", info.parent_type, info.name),
-                "personal field without a row context; denied"
-            );
-            return Err(ApiError::ForbiddenField(
-                "cannot tell whose data this is".into(),
-            ));
-        }
-        None => return Ok(()),
+    let Some(row) = rc.ledger.row_of(info.path_node) else {
+        // A field decided per row, outside any known row: deny.
+        tracing::error!(
+            field = %format!("{}.{}", info.parent_type, info.name),
+            "personal field without a row context; denied"
+        );
+        return Err(ApiError::ForbiddenField(
+            "cannot tell whose data this is".into(),
+        ));
     };
     if class == Classification::Identity && row.protected && p.unit_id != row.owning_unit {
         return Err(ApiError::ForbiddenField(

@@ -19,12 +19,12 @@ pub fn filter(value: Value, asked: Option<&str>, policy: &Policy, access: &Acces
             if let Some(Value::List(types)) = schema.get_mut("types") {
                 for t in types.iter_mut() {
                     if !filter_fields(t, None, policy, access) {
-                        if let Some(name) = type_name(t) {
+                        if let Some(name) = name_of(t) {
                             dropped.insert(name.to_string());
                         }
                     }
                 }
-                types.retain(|t| type_name(t).is_none_or(|n| !dropped.contains(n)));
+                types.retain(|t| name_of(t).is_none_or(|n| !dropped.contains(n)));
                 // A field whose type was dropped cannot be used either.
                 for t in types.iter_mut() {
                     if let Value::Object(obj) = t {
@@ -56,7 +56,7 @@ pub fn filter(value: Value, asked: Option<&str>, policy: &Policy, access: &Acces
 /// Keeps the fields the caller may use; false when an object type of ours
 /// is left with none (it is then hidden; `Query` always stays).
 fn filter_fields(t: &mut Value, asked: Option<&str>, policy: &Policy, access: &Access) -> bool {
-    let Some(name) = type_name(t).or(asked).map(str::to_string) else {
+    let Some(name) = name_of(t).or(asked).map(str::to_string) else {
         // Fields were selected but not whose they are: show none of them.
         return !matches!(t, Value::Object(o) if o.contains_key("fields"));
     };
@@ -84,10 +84,6 @@ fn name_of(v: &Value) -> Option<&str> {
         },
         _ => None,
     }
-}
-
-fn type_name(t: &Value) -> Option<&str> {
-    name_of(t)
 }
 
 /// The named type of a field's `type { kind name ofType { ... } }`.

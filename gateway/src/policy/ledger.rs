@@ -85,12 +85,13 @@ impl Ledger {
 
     /// Records that the object at `node` came from the row `tag` describes.
     pub fn tag(&self, node: Option<&QueryPathNode<'_>>, tag: &RowTag) {
-        let key = node.map(|n| prefix_keys(n).pop().unwrap_or_default());
+        // The root (no node) has key 0, as `prefix_keys` never yields it.
+        let key = node.map(path_key).unwrap_or_default();
         let mut inner = self.lock();
         if let Some(p) = tag.participant {
             inner.participants.insert(p);
         }
-        inner.rows.insert(key.unwrap_or_default(), tag.clone());
+        inner.rows.insert(key, tag.clone());
     }
 
     /// The row the field at `field_node` belongs to: the nearest tagged
@@ -191,6 +192,11 @@ pub fn path_of(node: &QueryPathNode<'_>) -> Vec<PathSegment> {
     }
     path.reverse();
     path
+}
+
+/// The key of the path to `node` (the last of its prefix keys).
+fn path_key(node: &QueryPathNode<'_>) -> u128 {
+    prefix_keys(node).pop().unwrap_or_default()
 }
 
 /// Keys of every prefix of the path to `node`, root first: the key of a

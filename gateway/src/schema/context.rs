@@ -167,6 +167,29 @@ impl RequestContext {
         &self.services.db
     }
 
+    /// An audit event of this caller's request (`None` without a caller:
+    /// nothing personal is ever given to one).
+    pub fn audit_event(
+        &self,
+        operation: String,
+        decision: crate::audit::Decision,
+        participant_ids: Vec<uuid::Uuid>,
+        fields: Vec<String>,
+    ) -> Option<crate::audit::NewEvent> {
+        let p = self.principal.as_ref()?;
+        Some(crate::audit::NewEvent {
+            at: self.services.clock.now(),
+            agency: p.agency.clone(),
+            subject: p.subject.clone(),
+            role: p.roles_label(),
+            operation,
+            participant_ids,
+            fields,
+            decision,
+            trace_id: self.trace_id.clone(),
+        })
+    }
+
     /// Today in Sweden, by the gateway's clock.
     pub fn today(&self) -> chrono::NaiveDate {
         self.services.clock.today()

@@ -17,8 +17,8 @@ use super::org::{agency_by_id, Agency};
 use super::write;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::policy::consent::covers;
-use crate::policy::{Classification, Row, RowTag};
+use crate::policy::consent;
+use crate::policy::{Row, RowTag};
 use crate::sources::db::records::{self, AfRecordInput, FkRecordInput};
 
 pub struct EmploymentServiceRecord(pub af::Model);
@@ -106,55 +106,6 @@ fn record_tag(participant: Uuid, owner: Uuid, case: Option<Uuid>) -> RowTag {
     }
 }
 
-/// Another agency's records are returned only under a consent covering
-/// the type's classification (`EmploymentServiceRecord.*` in the policy),
-/// this case and today. Withheld rows are reported as CONSENT_REQUIRED at
-/// this field's path and in `extensions.redacted`, so "withheld" differs
-/// from "none".
-async fn consented<T>(
-    ctx: &Context<'_>,
-    case: &shared_case::Model,
-    type_name: &str,
-    rows: Vec<T>,
-    owner: impl Fn(&T) -> Uuid,
-) -> Result<Vec<T>> {
-    let r = rc(ctx);
-    let p = r.principal()?;
-    if rows.iter().all(|row| owner(row) == p.agency_id) {
-        return Ok(rows);
-    }
-    let consents = r
-        .loaders
-        .participant_consents
-        .load_one(case.participant_id)
-        .await
-        .map_err(load_err)?
-        .unwrap_or_default();
-    let today = r.today();
-    let category = match r.policy.type_class(type_name) {
-        Some(Classification::Consent(c)) => Some(c),
-        _ => None,
-    };
-    let (shown, withheld): (Vec<T>, Vec<T>) = rows.into_iter().partition(|row| {
-        owner(row) == p.agency_id
-            || category.is_some_and(|c| {
-                covers(&consents, owner(row), p.agency_id, c, Some(case.id), today)
-            })
-    });
-    if !withheld.is_empty() {
-        r.ledger.withheld_rows(
-            ctx,
-            type_name,
-            case.participant_id,
-            ApiError::ConsentRequired(format!(
-                "{} of another agency's records need the participant's consent",
-                withheld.len()
-            )),
-        );
-    }
-    Ok(shown)
-}
-
 pub async fn af_records(
     ctx: &Context<'_>,
     case: &shared_case::Model,
@@ -166,7 +117,7 @@ pub async fn af_records(
         .await
         .map_err(load_err)?
         .unwrap_or_default();
-    let shown = consented(ctx, case, "EmploymentServiceRecord", rows, |r| {
+    let shown = consent::consented_rows(ctx, case, "EmploymentServiceRecord", rows, |r| {
         r.owner_agency_id
     })
     .await?;
@@ -190,7 +141,7 @@ pub async fn fk_records(
         .await
         .map_err(load_err)?
         .unwrap_or_default();
-    let shown = consented(ctx, case, "SocialInsuranceRecord", rows, |r| {
+    let shown = consent::consented_rows(ctx, case, "SocialInsuranceRecord", rows, |r| {
         r.owner_agency_id
     })
     .await?;

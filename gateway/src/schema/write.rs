@@ -7,7 +7,7 @@ use sea_orm::{DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use super::context::rc;
-use crate::audit::{Decision, NewEvent};
+use crate::audit::Decision;
 use crate::error::ApiError;
 
 pub async fn begin(ctx: &Context<'_>) -> Result<DatabaseTransaction, ApiError> {
@@ -23,18 +23,15 @@ pub async fn commit(
     written: &[&str],
 ) -> Result<(), ApiError> {
     let r = rc(ctx);
-    let p = r.principal()?;
-    let event = NewEvent {
-        at: r.services.clock.now(),
-        agency: p.agency.clone(),
-        subject: p.subject.clone(),
-        role: p.roles_label(),
-        operation: format!("mutation {}", ctx.field().name()),
-        participant_ids: participants.to_vec(),
-        fields: written.iter().map(|w| w.to_string()).collect(),
-        decision: Decision::Allowed,
-        trace_id: r.trace_id.clone(),
-    };
+    r.principal()?;
+    let event = r
+        .audit_event(
+            format!("mutation {}", ctx.field().name()),
+            Decision::Allowed,
+            participants.to_vec(),
+            written.iter().map(|w| w.to_string()).collect(),
+        )
+        .ok_or_else(|| ApiError::Unauthenticated("sign in".into()))?;
     r.services
         .audit
         .commit(tx, &[event])
