@@ -30,11 +30,16 @@ use crate::auth::session::SessionStore;
 use crate::auth::{
     AgencyKeys, AgencyVerifier, AuthError, Authenticator, CallerError, TokenValidator,
 };
+use crate::cache::versions::Versions;
 use crate::cache::Cache;
 use crate::clock::Clock;
 use crate::config::{Config, LimitsConfig};
 use crate::crypto::PiiKeys;
+use crate::dashboard::cache::{Answer, DashboardCache, Scope};
+use crate::dashboard::DashboardSettings;
 use crate::error::ErrorCode;
+use crate::metrics::Metrics;
+use crate::persisted::{PersistedError, PersistedQueries};
 use crate::policy::PolicyStore;
 use crate::schema::{self, GatewaySchema, RequestContext};
 use crate::sources::db::agency::sync_agencies;
@@ -54,6 +59,14 @@ pub struct Services {
     /// The hash-chained access log.
     pub audit: AuditLog,
     pub clock: Clock,
+    pub dashboards: DashboardSettings,
+    /// Dashboard answers per visibility scope, and the version counters
+    /// every write bumps.
+    pub dashboard_cache: DashboardCache,
+    pub versions: Versions,
+    pub metrics: Arc<Metrics>,
+    /// Automatic persisted queries and the safelist.
+    pub persisted: PersistedQueries,
 }
 
 #[derive(Clone)]
@@ -78,6 +91,8 @@ pub enum BuildError {
     Agency { agency: String, message: String },
     #[error("{0}")]
     Policy(#[from] crate::policy::PolicyError),
+    #[error("persisted_queries.safelist_file: {0}")]
+    Safelist(#[from] crate::persisted::ManifestError),
 }
 
 /// Where the verification keys of each agency come from.
@@ -113,9 +128,14 @@ pub async fn build_state(
     let browser = Arc::new(browser);
     let policy = Arc::new(PolicyStore::load(config.policy.file.as_deref())?);
     policy.spawn_reloader(Duration::from_secs(config.policy.reload_interval_secs));
+    let metrics = Arc::new(Metrics::new());
+    let versions = Versions::new(
+        cache.clone(),
+        Duration::from_millis(config.cache.timeout_ms),
+    );
     let services = Arc::new(Services {
         db,
-        cache,
+        cache: cache.clone(),
         auth,
         pii,
         limits: config.limits.clone(),
@@ -123,6 +143,19 @@ pub async fn build_state(
         policy,
         audit: AuditLog::new(),
         clock: Clock::default(),
+        dashboards: DashboardSettings {
+            suppression_threshold: config.dashboard.suppression_threshold,
+        },
+        dashboard_cache: DashboardCache::new(
+            cache.clone(),
+            versions.clone(),
+            Duration::from_secs(config.dashboard.cache_ttl_secs),
+            Duration::from_millis(config.cache.timeout_ms),
+            metrics.clone(),
+        ),
+        versions,
+        metrics,
+        persisted: PersistedQueries::new(&config.persisted_queries, cache.clone())?,
     });
     let dev_issuer = match keys {
         KeySource::Dev(issuer) | KeySource::DevAndJwks(issuer) => Some(issuer),
@@ -223,6 +256,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/auth/{agency}/login", get(browser::login))
         .route("/auth/{agency}/callback", get(browser::callback))
         .route("/auth/session", get(browser::session))
@@ -260,6 +294,19 @@ pub fn router(state: AppState, config: &Config) -> Router {
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Prometheus text format. Aggregate counters only: no label carries a
+/// person, a token or a query's text.
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        state.services.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -321,7 +368,7 @@ async fn execute(
     request: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
     method: Method,
 ) -> Response {
-    let request = match request {
+    let mut request = match request {
         Ok(r) => r.into_inner(),
         Err(rejection) => {
             return error_response(
@@ -343,6 +390,14 @@ async fn execute(
             return browser::graphql_refusal(&e, state.browser.sessions())
         }
     };
+    if let Err(e) = state
+        .services
+        .persisted
+        .resolve(&mut request, principal.as_ref())
+        .await
+    {
+        return persisted_refusal(&e);
+    }
     if method == Method::GET && is_mutation(&request) {
         return error_response(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -356,6 +411,52 @@ async fn execute(
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let policy = state.services.policy.snapshot();
+    let Some(plan) = DashboardCache::plan(&request) else {
+        let answer = run(&state, principal, trace_id, request).await;
+        return graphql_json(answer.1, &answer.0);
+    };
+    let scope = Scope {
+        // Anonymous callers share one scope (the policy gives them nothing).
+        agency: principal.as_ref().map_or("", |p| p.agency.as_str()),
+        roles: principal
+            .iter()
+            .flat_map(|p| p.roles.iter().map(|r| r.as_str()))
+            .collect(),
+        policy_version: &policy.version,
+    };
+    let (answer, status) = state
+        .services
+        .dashboard_cache
+        .serve(plan, scope, || async {
+            let (response, status) = run(&state, principal.clone(), trace_id, request).await;
+            Answer {
+                cacheable: response.errors.is_empty() && status == StatusCode::OK,
+                body: serde_json::to_value(&response).unwrap_or_default(),
+                status,
+            }
+        })
+        .await;
+    let mut body = answer.body;
+    if let Some(obj) = body.as_object_mut() {
+        let ext = obj
+            .entry("extensions")
+            .or_insert_with(|| serde_json::json!({}));
+        if let Some(ext) = ext.as_object_mut() {
+            ext.insert("cache".into(), status.as_str().into());
+        }
+    }
+    graphql_json(answer.status, &body)
+}
+
+/// Executes one request for `principal`, with the error classification
+/// every answer gets, and picks the HTTP status.
+async fn run(
+    state: &AppState,
+    principal: Option<crate::auth::Principal>,
+    trace_id: Option<String>,
+    request: async_graphql::Request,
+) -> (async_graphql::Response, StatusCode) {
     let ctx = RequestContext::new(principal, state.services.clone(), trace_id);
     let query = request.query.clone();
     let mut response = state.schema.execute(request.data(ctx)).await;
@@ -368,7 +469,25 @@ async fn execute(
     } else {
         StatusCode::OK
     };
-    graphql_json(status, &response)
+    (response, status)
+}
+
+/// Apollo clients expect PERSISTED_QUERY_NOT_FOUND with HTTP 200 (they
+/// then send the document); the other refusals are client errors.
+fn persisted_refusal(e: &PersistedError) -> Response {
+    let code = e.code();
+    let status = match e {
+        PersistedError::NotFound | PersistedError::NotSupported => StatusCode::OK,
+        _ => code.http_status(),
+    };
+    let mut extensions = serde_json::json!({ "code": code.as_str() });
+    if let Some(field) = e.field() {
+        extensions["field"] = field.into();
+    }
+    graphql_json(
+        status,
+        &serde_json::json!({ "errors": [{ "message": e.to_string(), "extensions": extensions }] }),
+    )
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {

@@ -46,6 +46,57 @@ pub struct Config {
     pub sessions: SessionConfig,
     #[serde(default)]
     pub policy: PolicyConfig,
+    #[serde(default)]
+    pub dashboard: DashboardConfig,
+    #[serde(default)]
+    pub persisted_queries: PersistedQueriesConfig,
+}
+
+/// Automatic persisted queries and the safelist.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PersistedQueriesConfig {
+    /// Accept automatic persisted queries (registered in the cache).
+    pub apq: bool,
+    /// How long a registered document is kept.
+    pub apq_ttl_secs: u64,
+    /// The safelist: an Apollo persisted query manifest (`deploy/safelist.json`).
+    pub safelist_file: Option<PathBuf>,
+    /// Callers who may run only safelisted documents: `agency` (all its
+    /// callers) or `agency:client` (one OAuth client, the token's `azp`).
+    pub safelist_only: Vec<String>,
+}
+
+impl Default for PersistedQueriesConfig {
+    fn default() -> Self {
+        Self {
+            apq: true,
+            apq_ttl_secs: 24 * 3600,
+            safelist_file: None,
+            safelist_only: Vec::new(),
+        }
+    }
+}
+
+/// Dashboards: suppression and caching of their answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DashboardConfig {
+    /// Counts from 1 to this are not shown (0 turns suppression off: only
+    /// for tests of the unsuppressed numbers, never in production).
+    pub suppression_threshold: i64,
+    /// How long a cached answer may live. Writes invalidate at once through
+    /// version counters; the TTL is only a backstop.
+    pub cache_ttl_secs: u64,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        Self {
+            suppression_threshold: 4,
+            cache_ttl_secs: 300,
+        }
+    }
 }
 
 /// Where the field policy comes from and how often it is checked for changes.
@@ -127,6 +178,9 @@ pub struct CacheConfig {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key (several deployments or tests can share one Redis).
     pub key_prefix: String,
+    /// A dashboard cache call slower than this is given up: the answer is
+    /// computed instead and marked BYPASS.
+    pub timeout_ms: u64,
 }
 
 impl Default for CacheConfig {
@@ -135,6 +189,7 @@ impl Default for CacheConfig {
             backend: CacheBackend::Memory,
             redis_url: None,
             key_prefix: "samverkan:".into(),
+            timeout_ms: 100,
         }
     }
 }
@@ -240,6 +295,14 @@ pub struct LimitsConfig {
     pub max_page_size: u32,
     /// Most rows in one bulk upsert.
     pub max_bulk_rows: usize,
+    /// Deepest selection accepted (the deepest real query, a page of cases
+    /// with goals of plans, is 7 levels).
+    pub max_depth: usize,
+    /// Most aliased fields in one operation.
+    pub max_aliases: usize,
+    /// Highest estimated cost of one operation: each field 1, a page
+    /// `first` times its items, a dashboard 1000.
+    pub max_cost: usize,
 }
 
 impl Default for LimitsConfig {
@@ -248,6 +311,9 @@ impl Default for LimitsConfig {
             default_page_size: 20,
             max_page_size: 100,
             max_bulk_rows: 1000,
+            max_depth: 12,
+            max_aliases: 30,
+            max_cost: 20_000,
         }
     }
 }

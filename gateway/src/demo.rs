@@ -135,6 +135,8 @@ pub fn demo_config(data_dir: &Path, listen: SocketAddr) -> std::io::Result<Confi
             file: Some(policy_path),
             ..Default::default()
         },
+        dashboard: Default::default(),
+        persisted_queries: Default::default(),
     })
 }
 

@@ -4,13 +4,17 @@
 //! cache when those variables are absent. Tokens are real, signed by the
 //! development issuer that the test's gateway trusts.
 
+pub mod flaky_cache;
 pub mod login_provider;
 pub mod provider;
+pub mod proxy;
 pub mod token_server;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+pub use flaky_cache::{FlakyCache, FlakyMode};
 
 use gateway::app::{self, KeySource};
 use gateway::auth::dev_issuer::DevIssuer;
@@ -62,6 +66,7 @@ pub struct TestAppBuilder {
     limits: Option<LimitsConfig>,
     agencies: Vec<(String, gateway::config::AgencyConfig)>,
     configure: Vec<ConfigHook>,
+    cache: Option<Arc<dyn Cache>>,
 }
 
 /// A change to the test's config once the gateway's address is known.
@@ -78,6 +83,13 @@ impl TestAppBuilder {
     /// as in production; without one, with the development issuer's.
     pub fn agency(mut self, code: &str, agency: gateway::config::AgencyConfig) -> Self {
         self.agencies.push((code.to_string(), agency));
+        self
+    }
+
+    /// Serves from this cache instead of the run's Redis or memory cache
+    /// (tests of a cache that goes away).
+    pub fn cache(mut self, cache: Arc<dyn Cache>) -> Self {
+        self.cache = Some(cache);
         self
     }
 
@@ -164,6 +176,8 @@ impl TestAppBuilder {
             },
             // The shipped policy (`deploy/policy.toml`) unless a test configures another.
             policy: Default::default(),
+            dashboard: Default::default(),
+            persisted_queries: Default::default(),
         };
         for f in self.configure {
             f(&mut config);
@@ -184,13 +198,14 @@ impl TestAppBuilder {
                 eprintln!("SQL: {}", info.statement.sql);
             }
         });
-        let cache: Arc<dyn Cache> = match redis_url() {
-            Some(url) => Arc::new(
+        let cache: Arc<dyn Cache> = match (self.cache, redis_url()) {
+            (Some(cache), _) => cache,
+            (None, Some(url)) => Arc::new(
                 RedisCache::connect(&url, &format!("test:{}:", uuid::Uuid::new_v4().simple()))
                     .await
                     .expect("TEST_REDIS_URL must be reachable"),
             ),
-            None => Arc::new(MemoryCache::default()),
+            (None, None) => Arc::new(MemoryCache::default()),
         };
         let state = app::build_state(
             &config,
@@ -281,6 +296,45 @@ impl TestApp {
     }
 
     /// A token whose `unit` claim names one of the agency's org units.
+    /// A token issued to an OAuth client (`azp`), e.g. the coaches' app.
+    pub fn token_for_client(&self, agency: &str, role: &str, sub: &str, client: &str) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let claims = gateway::auth::claims::Claims {
+            iss: self.issuer.issuer_for(agency),
+            sub: sub.into(),
+            aud: gateway::auth::claims::Audience::One(
+                gateway::auth::dev_issuer::DEV_AUDIENCE.into(),
+            ),
+            exp: now + 1800,
+            nbf: Some(now - 5),
+            iat: Some(now),
+            agency: Some(agency.into()),
+            roles: vec![role.into()],
+            unit: None,
+            scope: None,
+            name: None,
+            azp: Some(client.into()),
+        };
+        self.issuer.sign(agency, &claims).expect("sign token")
+    }
+
+    /// A raw GraphQL POST body (persisted-query requests carry no `query`).
+    pub async fn post(&self, token: Option<&str>, body: Value) -> Answer {
+        let mut req = self.http.post(self.url("/graphql")).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("request reaches the gateway");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body: Value = resp.json().await.expect("a JSON body");
+        Answer {
+            status,
+            body,
+            headers,
+        }
+    }
+
     pub fn token_in_unit(&self, agency: &str, role: &str, sub: &str, unit: &str) -> String {
         self.issuer
             .token(

@@ -77,6 +77,7 @@ async fn a_bad_token_is_refused_with_an_rfc6750_challenge_that_does_not_echo_it(
         unit: None,
         scope: None,
         name: None,
+        azp: None,
     };
     let expired = app.issuer.sign("lund", &claims).expect("sign");
     let a = app

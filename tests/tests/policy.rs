@@ -223,7 +223,8 @@ async fn introspection_shows_each_caller_only_what_they_may_use() {
     };
     assert!(query_fields(&coach).contains(&"cases".to_string()));
     assert!(!query_fields(&analyst).contains(&"cases".to_string()));
-    assert!(query_fields(&analyst).contains(&"projects".to_string()));
+    assert!(query_fields(&analyst).contains(&"dashboard".to_string()));
+    assert!(!query_fields(&analyst).contains(&"projects".to_string()));
     assert!(!types(&analyst).contains(&"Participant".to_string()));
     // AF's system may run only its own upserts.
     let mutation = af.data()["__schema"]["types"]

@@ -147,6 +147,7 @@ impl DevIssuer {
             unit: unit.map(str::to_string),
             scope: None,
             name: None,
+            azp: None,
         };
         self.sign(agency, &claims)
     }

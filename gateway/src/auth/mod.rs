@@ -142,6 +142,7 @@ impl Authenticator {
             unit: id.unit,
             unit_id,
             scopes: id.scopes,
+            client: id.client,
             staff_id,
         })
     }

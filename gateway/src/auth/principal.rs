@@ -55,6 +55,8 @@ pub struct Principal {
     /// owning unit of a protected identity sees it.
     pub unit_id: Option<Uuid>,
     pub scopes: Vec<String>,
+    /// The OAuth client the token was issued to (`azp`), if it names one.
+    pub client: Option<String>,
     /// The `staff` row for (agency, subject), created on first sight.
     pub staff_id: Uuid,
 }

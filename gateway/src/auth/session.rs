@@ -71,6 +71,8 @@ impl Session {
             unit: self.unit.clone(),
             scopes: self.scopes.clone(),
             name: self.name.clone(),
+            // Signed in through the gateway's own login, not an app's client.
+            client: None,
         }
     }
 }
@@ -348,6 +350,7 @@ mod tests {
             unit: None,
             scopes: vec![],
             name: None,
+            client: None,
         }
     }
 

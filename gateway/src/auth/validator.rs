@@ -65,6 +65,9 @@ pub struct ClaimMapping {
     /// OAuth scopes: a space-separated string or an array.
     pub scopes: String,
     pub name: String,
+    /// The OAuth client the token was issued to (for persisted-query
+    /// safelists per client).
+    pub client: String,
 }
 
 impl Default for ClaimMapping {
@@ -75,6 +78,7 @@ impl Default for ClaimMapping {
             unit: "unit".into(),
             scopes: "scope".into(),
             name: "name".into(),
+            client: "azp".into(),
         }
     }
 }
@@ -89,6 +93,8 @@ pub struct Identity {
     pub unit: Option<String>,
     pub scopes: Vec<String>,
     pub name: Option<String>,
+    /// The OAuth client (`azp`), when the token names one.
+    pub client: Option<String>,
 }
 
 fn at_path<'a>(claims: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
@@ -132,6 +138,7 @@ impl ClaimMapping {
             unit: string_at(claims, &self.unit),
             scopes: list_at(claims, &self.scopes),
             name: string_at(claims, &self.name),
+            client: string_at(claims, &self.client),
         })
     }
 }

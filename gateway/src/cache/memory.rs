@@ -9,6 +9,7 @@ use super::{Cache, CacheError};
 #[derive(Default)]
 pub struct MemoryCache {
     entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+    counters: Mutex<HashMap<String, i64>>,
 }
 
 #[async_trait::async_trait]
@@ -70,6 +71,21 @@ impl Cache for MemoryCache {
             }
             None => Ok(false),
         }
+    }
+
+    async fn incr(&self, key: &str) -> Result<i64, CacheError> {
+        let mut counters = self.counters.lock().expect("cache lock poisoned");
+        let n = counters.entry(key.to_string()).or_insert(0);
+        *n += 1;
+        Ok(*n)
+    }
+
+    async fn counters(&self, keys: &[String]) -> Result<Vec<i64>, CacheError> {
+        let counters = self.counters.lock().expect("cache lock poisoned");
+        Ok(keys
+            .iter()
+            .map(|k| counters.get(k).copied().unwrap_or(0))
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), CacheError> {

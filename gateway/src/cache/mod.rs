@@ -4,6 +4,7 @@
 
 pub mod memory;
 pub mod redis;
+pub mod versions;
 
 use std::time::Duration;
 
@@ -31,6 +32,11 @@ pub trait Cache: Send + Sync {
         value: &[u8],
         ttl: Duration,
     ) -> Result<bool, CacheError>;
+    /// Adds one to the counter `key` (absent counts as 0) and returns the
+    /// new value. Counters do not expire.
+    async fn incr(&self, key: &str) -> Result<i64, CacheError>;
+    /// Reads several counters in one round trip (absent counts as 0).
+    async fn counters(&self, keys: &[String]) -> Result<Vec<i64>, CacheError>;
     /// Answers when the cache is reachable (for `/readyz`).
     async fn ping(&self) -> Result<(), CacheError>;
     /// Which backend, for logs and `/readyz`.

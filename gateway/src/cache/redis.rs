@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, ExistenceCheck, SetExpiry, SetOptions};
 
 use super::{Cache, CacheError};
@@ -20,7 +20,16 @@ fn unavailable(e: redis::RedisError) -> CacheError {
 impl RedisCache {
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, CacheError> {
         let client = redis::Client::open(url).map_err(unavailable)?;
-        let conn = ConnectionManager::new(client).await.map_err(unavailable)?;
+        // Fail fast when Redis is gone: callers fall back (dashboards are
+        // computed, sessions refused) instead of waiting out long retries.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(200));
+        let conn = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(unavailable)?;
         Ok(Self {
             conn,
             prefix: prefix.to_string(),
@@ -72,6 +81,26 @@ impl Cache for RedisCache {
             .await
             .map_err(unavailable)?;
         Ok(reply.is_some())
+    }
+
+    async fn incr(&self, key: &str) -> Result<i64, CacheError> {
+        let mut conn = self.conn.clone();
+        conn.incr(self.key(key), 1).await.map_err(unavailable)
+    }
+
+    async fn counters(&self, keys: &[String]) -> Result<Vec<i64>, CacheError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn.clone();
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        // MGET of one key answers a bare value, not an array: ask as a list.
+        let values: Vec<Option<i64>> = redis::cmd("MGET")
+            .arg(&keys)
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(values.into_iter().map(Option::unwrap_or_default).collect())
     }
 
     async fn ping(&self) -> Result<(), CacheError> {

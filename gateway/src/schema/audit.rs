@@ -194,6 +194,7 @@ impl AuditQuery {
     /// Recorded accesses matching `filter`, newest first. The cursor is an
     /// event's `seq`. `first` defaults to 20 and may be at most 100 (larger
     /// is refused with BAD_USER_INPUT).
+    #[graphql(complexity = "crate::limits::page_cost(first, child_complexity)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

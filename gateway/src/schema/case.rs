@@ -275,6 +275,7 @@ impl CaseQuery {
     /// Cases in your scope: a coach sees the cases they are on; agency staff
     /// see the cases their agency takes part in. `first` defaults to 20 and
     /// may be at most 100 (larger is refused with BAD_USER_INPUT).
+    #[graphql(complexity = "crate::limits::page_cost(first, child_complexity)")]
     async fn cases(
         &self,
         ctx: &Context<'_>,

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod case;
 pub mod consent;
 pub mod context;
+pub mod dashboard;
 pub mod enums;
 pub mod input;
 pub mod org;
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     placement::PlacementQuery,
     project::ProjectQuery,
     audit::AuditQuery,
+    dashboard::DashboardQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -47,10 +49,6 @@ pub struct MutationRoot(
 
 pub type GatewaySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// Deepest selection accepted (the deepest real query, a page of cases with
-/// goals of plans, is 7 levels).
-pub const MAX_DEPTH: usize = 12;
-
 /// The schema without runtime data, for printing the SDL.
 pub fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(
@@ -58,11 +56,12 @@ pub fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptyS
         MutationRoot::default(),
         EmptySubscription,
     )
-    .limit_depth(MAX_DEPTH)
 }
 
 pub fn build(services: Arc<Services>) -> GatewaySchema {
+    let limits = crate::limits::Limits::from(&services.limits);
     builder()
+        .extension(crate::limits::LimitsExtension(limits))
         .extension(crate::policy::PolicyExtension)
         .data(services)
         .finish()
@@ -73,7 +72,11 @@ pub fn build(services: Arc<Services>) -> GatewaySchema {
 /// nothing that serves requests builds it.
 #[doc(hidden)]
 pub fn build_unenforced_for_benchmarks(services: Arc<Services>) -> GatewaySchema {
-    builder().data(services).finish()
+    let limits = crate::limits::Limits::from(&services.limits);
+    builder()
+        .extension(crate::limits::LimitsExtension(limits))
+        .data(services)
+        .finish()
 }
 
 /// The SDL as checked in at `gateway/schema.graphql`.

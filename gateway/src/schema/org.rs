@@ -129,6 +129,7 @@ impl Me {
         staff_by_id(ctx, Some(id)).await
     }
     /// The cases you are coach or member of, newest first.
+    #[graphql(complexity = "crate::limits::page_cost(first, child_complexity)")]
     async fn caseload(
         &self,
         ctx: &Context<'_>,

@@ -212,6 +212,7 @@ pub struct PlacementQuery;
 #[Object]
 impl PlacementQuery {
     /// Placement slots (not personal data), by period start.
+    #[graphql(complexity = "crate::limits::page_cost(first, child_complexity)")]
     async fn placement_slots(
         &self,
         ctx: &Context<'_>,
@@ -348,8 +349,9 @@ impl PlacementMutation {
             )
             .into());
         }
+        let tx = write::begin(ctx).await?;
         let slot = placements::create_slot(
-            r.db(),
+            &tx,
             placements::NewSlot {
                 department_id,
                 employer_name: input
@@ -382,6 +384,8 @@ impl PlacementMutation {
             }
             other => other,
         })?;
+        // Audited like every write (no participant: a slot is a workplace).
+        write::commit(ctx, tx, &[], &["PlacementSlot"]).await?;
         Ok(PlacementSlot(slot))
     }
 

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::context::rc;
 use crate::audit::Decision;
+use crate::cache::versions::Domain;
 use crate::error::ApiError;
 
 pub async fn begin(ctx: &Context<'_>) -> Result<DatabaseTransaction, ApiError> {
@@ -36,5 +37,9 @@ pub async fn commit(
         .audit
         .commit(tx, &[event])
         .await
-        .map_err(|e| ApiError::internal(format!("audit: {e}")))
+        .map_err(|e| ApiError::internal(format!("audit: {e}")))?;
+    // After the commit, never before: a dashboard computed between a bump
+    // and the commit would be cached under the new counters with old data.
+    r.services.versions.bump(&Domain::of_written(written)).await;
+    Ok(())
 }

@@ -1,0 +1,199 @@
+//! Automatic persisted queries (Apollo's protocol), the safelist for the
+//! coaches' app, and the limits on depth, aliases and cost.
+
+use std::path::PathBuf;
+
+use gateway::persisted::sha256_hex;
+use serde_json::{json, Value};
+use tests::TestApp;
+
+fn apq(hash: &str) -> Value {
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
+}
+
+fn safelist() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/safelist.json")
+}
+
+#[tokio::test]
+async fn a_persisted_query_round_trip_as_apollo_clients_do_it() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let query = "query Who { me { subject roles } }";
+    let hash = sha256_hex(query);
+
+    // 1. Hash only: unknown yet.
+    let a = app
+        .post(Some(&coach), json!({ "extensions": apq(&hash) }))
+        .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.codes(), vec!["PERSISTED_QUERY_NOT_FOUND"]);
+    assert_eq!(a.errors()[0]["message"], "PersistedQueryNotFound");
+    // 2. Hash and document: runs and registers.
+    let a = app
+        .post(
+            Some(&coach),
+            json!({ "query": query, "extensions": apq(&hash) }),
+        )
+        .await;
+    assert_eq!(a.ok()["me"]["subject"], "c1");
+    // 3. Hash only again: runs the registered document.
+    let a = app
+        .post(Some(&coach), json!({ "extensions": apq(&hash) }))
+        .await;
+    assert_eq!(a.ok()["me"]["subject"], "c1");
+    // GET works too (what CDNs cache).
+    let url = format!(
+        "{}?extensions={}",
+        app.url("/graphql"),
+        urlencode(&apq(&hash).to_string())
+    );
+    let a: Value = app
+        .http()
+        .get(url)
+        .bearer_auth(&coach)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(a["data"]["me"]["subject"], "c1", "{a:#}");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn unknown_and_mismatched_hashes_are_refused() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let a = app
+        .post(Some(&coach), json!({ "extensions": apq(&"ab".repeat(32)) }))
+        .await;
+    assert_eq!(a.codes(), vec!["PERSISTED_QUERY_NOT_FOUND"]);
+    let a = app
+        .post(
+            Some(&coach),
+            json!({ "query": "{ me { subject } }", "extensions": apq(&"ab".repeat(32)) }),
+        )
+        .await;
+    assert_eq!(a.status, 400);
+    assert_eq!(a.codes(), vec!["BAD_USER_INPUT"]);
+    assert_eq!(
+        a.errors()[0]["extensions"]["field"],
+        "extensions.persistedQuery.sha256Hash"
+    );
+    let a = app
+        .post(Some(&coach), json!({ "extensions": { "persistedQuery": { "version": 2, "sha256Hash": "ab".repeat(32) } } }))
+        .await;
+    assert_eq!(a.codes(), vec!["BAD_USER_INPUT"]);
+}
+
+#[tokio::test]
+async fn the_coaches_app_runs_only_safelisted_documents() {
+    let app = TestApp::builder()
+        .configure(|c| {
+            c.persisted_queries.safelist_file = Some(safelist());
+            c.persisted_queries.safelist_only = vec!["lund:coach-app".into()];
+        })
+        .start()
+        .await;
+    let phone = app.token_for_client("lund", "coach", "c1", "coach-app");
+    let listed = include_str!("../../deploy/safelist/CoachLadderSteps.graphql").trim();
+
+    // By hash, without ever sending the document.
+    let a = app
+        .post(
+            Some(&phone),
+            json!({ "extensions": apq(&sha256_hex(listed)) }),
+        )
+        .await;
+    assert!(a.ok()["ladderSteps"].is_array(), "{:#}", a.body);
+    // By full text.
+    let a = app.graphql(Some(&phone), listed, json!({})).await;
+    assert!(a.ok()["ladderSteps"].is_array());
+    // Anything else is refused before it runs, also as an APQ registration.
+    let other = "{ cases(first: 100) { totalCount } }";
+    let a = app.graphql(Some(&phone), other, json!({})).await;
+    assert_eq!(a.status, 403);
+    assert_eq!(a.codes(), vec!["FORBIDDEN"]);
+    let a = app
+        .post(
+            Some(&phone),
+            json!({ "query": other, "extensions": apq(&sha256_hex(other)) }),
+        )
+        .await;
+    assert_eq!(a.codes(), vec!["FORBIDDEN"]);
+    let a = app
+        .post(
+            Some(&phone),
+            json!({ "extensions": apq(&sha256_hex(other)) }),
+        )
+        .await;
+    assert_eq!(a.codes(), vec!["FORBIDDEN"]);
+    // The same coach on the web client is not restricted.
+    let web = app.token("lund", "coach", "c1");
+    assert!(app.graphql(Some(&web), other, json!({})).await.ok()["cases"].is_object());
+}
+
+#[tokio::test]
+async fn depth_aliases_and_cost_have_limits() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let analyst = app.token("finsam", "analyst", "an-1");
+
+    let aliases: String = (0..31)
+        .map(|i| format!("a{i}: me {{ subject }} "))
+        .collect();
+    let a = app
+        .graphql(Some(&coach), &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    assert_eq!(a.codes(), vec!["QUERY_TOO_COMPLEX"]);
+    assert_eq!(a.errors()[0]["extensions"]["limit"], "aliases");
+
+    // 14 levels: a case's participant's cases' participant's ...
+    let deep = format!(
+        "{{ cases {{ edges {{ node {{ {}id{} }} }} }} }}",
+        "participant { cases { ".repeat(5),
+        " } }".repeat(5)
+    );
+    let a = app.graphql(Some(&coach), &deep, json!({})).await;
+    assert_eq!(a.codes(), vec!["QUERY_TOO_COMPLEX"], "{:#}", a.body);
+    assert_eq!(a.errors()[0]["extensions"]["limit"], "depth");
+
+    // A board's five dashboards are fine; twenty-five of them are not.
+    let one = "caseFlow { openedTotal { value } }";
+    let fine = app
+        .graphql(
+            Some(&analyst),
+            &format!("{{ dashboard {{ {one} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(fine.errors().is_empty(), "{:#}", fine.body);
+    let many: String = (0..25).map(|i| format!("d{i}: {one} ")).collect();
+    let a = app
+        .graphql(
+            Some(&analyst),
+            &format!("{{ dashboard {{ {many} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.codes(), vec!["QUERY_TOO_COMPLEX"], "{:#}", a.body);
+    assert_eq!(a.errors()[0]["extensions"]["limit"], "cost");
+    assert_eq!(a.status, 400);
+
+    // The heaviest real page (100 cases with every relation) is within the cost limit.
+    let page = include_str!("../queries/case_page.graphql");
+    let a = app
+        .graphql(Some(&coach), page, json!({ "first": 100 }))
+        .await;
+    assert!(a.errors().is_empty(), "{:#}", a.body);
+}
