@@ -329,15 +329,24 @@ async fn row_rule(
             let participant = row
                 .participant
                 .ok_or_else(|| ApiError::ForbiddenField("cannot tell whose data this is".into()))?;
-            let consents = rc
-                .loaders
-                .participant_consents
-                .load_one(participant)
-                .await
-                .map_err(crate::schema::context::load_err)?
-                .unwrap_or_default();
-            let today = rc.services.clock.today();
-            if !covers(&consents, owner, p.agency_id, category, row.case, today) {
+            let question = (participant, owner, row.case, category);
+            let covered = match rc.ledger.consent_decided(&question) {
+                Some(covered) => covered,
+                None => {
+                    let consents = rc
+                        .loaders
+                        .participant_consents
+                        .load_one(participant)
+                        .await
+                        .map_err(crate::schema::context::load_err)?
+                        .unwrap_or_default();
+                    let today = rc.services.clock.today();
+                    let covered = covers(&consents, owner, p.agency_id, category, row.case, today);
+                    rc.ledger.remember_consent(question, covered);
+                    covered
+                }
+            };
+            if !covered {
                 return Err(ApiError::ConsentRequired(format!(
                     "another agency's {} information needs the participant's consent",
                     super::consent::category_label(category)

@@ -64,7 +64,14 @@ struct Inner {
 #[derive(Default)]
 pub struct Ledger {
     inner: Mutex<Inner>,
+    /// Consent decisions already taken in this request, by (participant,
+    /// owning agency, case, category): every field of a record asks the
+    /// same question, and a page holds hundreds of such fields.
+    consents: Mutex<HashMap<ConsentQuestion, bool>>,
 }
+
+/// (participant, owning agency, case, consent category).
+pub type ConsentQuestion = (Uuid, Uuid, Option<Uuid>, entities::enums::ConsentCategory);
 
 /// What the ledger holds when the operation ends.
 pub struct Summary {
@@ -162,6 +169,18 @@ impl Ledger {
             Some(participant),
             true,
         );
+    }
+
+    /// A consent decision taken earlier in this request, if any.
+    pub fn consent_decided(&self, q: &ConsentQuestion) -> Option<bool> {
+        self.consents.lock().expect("ledger lock").get(q).copied()
+    }
+
+    pub fn remember_consent(&self, q: ConsentQuestion, covered: bool) {
+        self.consents
+            .lock()
+            .expect("ledger lock")
+            .insert(q, covered);
     }
 
     pub fn finish(&self) -> Summary {
