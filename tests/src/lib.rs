@@ -320,7 +320,11 @@ impl TestApp {
 
     /// A raw GraphQL POST body (persisted-query requests carry no `query`).
     pub async fn post(&self, token: Option<&str>, body: Value) -> Answer {
-        let mut req = self.http.post(self.url("/graphql")).json(&body);
+        self.post_to(self.addr, token, &body).await
+    }
+
+    async fn post_to(&self, addr: SocketAddr, token: Option<&str>, body: &Value) -> Answer {
+        let mut req = self.http.post(format!("http://{addr}/graphql")).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -359,22 +363,8 @@ impl TestApp {
         query: &str,
         variables: Value,
     ) -> Answer {
-        let mut req = self
-            .http
-            .post(format!("http://{addr}/graphql"))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.expect("request reaches the gateway");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body: Value = resp.json().await.expect("a JSON body");
-        Answer {
-            status,
-            body,
-            headers,
-        }
+        let body = json!({ "query": query, "variables": variables });
+        self.post_to(addr, token, &body).await
     }
 
     /// Fills the database with `participants` synthetic people (deterministic
