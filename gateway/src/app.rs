@@ -33,10 +33,9 @@ use crate::auth::{
 use crate::cache::versions::Versions;
 use crate::cache::Cache;
 use crate::clock::Clock;
-use crate::config::{Config, LimitsConfig};
+use crate::config::{Config, DashboardConfig, LimitsConfig};
 use crate::crypto::PiiKeys;
 use crate::dashboard::cache::{Answer, DashboardCache, Scope};
-use crate::dashboard::DashboardSettings;
 use crate::error::ErrorCode;
 use crate::metrics::Metrics;
 use crate::persisted::{PersistedError, PersistedQueries};
@@ -59,7 +58,7 @@ pub struct Services {
     /// The hash-chained access log.
     pub audit: AuditLog,
     pub clock: Clock,
-    pub dashboards: DashboardSettings,
+    pub dashboards: DashboardConfig,
     /// Dashboard answers per visibility scope, and the version counters
     /// every write bumps.
     pub dashboard_cache: DashboardCache,
@@ -143,9 +142,7 @@ pub async fn build_state(
         policy,
         audit: AuditLog::new(),
         clock: Clock::default(),
-        dashboards: DashboardSettings {
-            suppression_threshold: config.dashboard.suppression_threshold,
-        },
+        dashboards: config.dashboard.clone(),
         dashboard_cache: DashboardCache::new(
             cache.clone(),
             versions.clone(),
@@ -411,25 +408,19 @@ async fn execute(
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let policy = state.services.policy.snapshot();
+    // The context takes the request's one policy snapshot: the cache key
+    // names the same policy version the answer is decided by.
+    let ctx = RequestContext::new(principal, state.services.clone(), trace_id);
     let Some(plan) = DashboardCache::plan(&request) else {
-        let answer = run(&state, principal, trace_id, request).await;
+        let answer = run(&state, ctx, request).await;
         return graphql_json(answer.1, &answer.0);
     };
-    let scope = Scope {
-        // Anonymous callers share one scope (the policy gives them nothing).
-        agency: principal.as_ref().map_or("", |p| p.agency.as_str()),
-        roles: principal
-            .iter()
-            .flat_map(|p| p.roles.iter().map(|r| r.as_str()))
-            .collect(),
-        policy_version: &policy.version,
-    };
+    let scope = Scope::of(&ctx);
     let (answer, status) = state
         .services
         .dashboard_cache
         .serve(plan, scope, || async {
-            let (response, status) = run(&state, principal.clone(), trace_id, request).await;
+            let (response, status) = run(&state, ctx, request).await;
             Answer {
                 cacheable: response.errors.is_empty() && status == StatusCode::OK,
                 body: serde_json::to_value(&response).unwrap_or_default(),
@@ -449,15 +440,13 @@ async fn execute(
     graphql_json(answer.status, &body)
 }
 
-/// Executes one request for `principal`, with the error classification
-/// every answer gets, and picks the HTTP status.
+/// Executes one request in `ctx`, with the error classification every
+/// answer gets, and picks the HTTP status.
 async fn run(
     state: &AppState,
-    principal: Option<crate::auth::Principal>,
-    trace_id: Option<String>,
+    ctx: RequestContext,
     request: async_graphql::Request,
 ) -> (async_graphql::Response, StatusCode) {
-    let ctx = RequestContext::new(principal, state.services.clone(), trace_id);
     let query = request.query.clone();
     let mut response = state.schema.execute(request.data(ctx)).await;
     crate::error::classify(&mut response, &query);

@@ -15,32 +15,15 @@ use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
 use crate::config::LimitsConfig;
 use crate::error::ErrorCode;
 
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_depth: usize,
-    pub max_aliases: usize,
-    pub max_cost: usize,
-}
-
-impl From<&LimitsConfig> for Limits {
-    fn from(c: &LimitsConfig) -> Self {
-        Limits {
-            max_depth: c.max_depth,
-            max_aliases: c.max_aliases,
-            max_cost: c.max_cost,
-        }
-    }
-}
-
-pub struct LimitsExtension(pub Limits);
+pub struct LimitsExtension(pub LimitsConfig);
 
 impl ExtensionFactory for LimitsExtension {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Checker(self.0))
+        Arc::new(Checker(self.0.clone()))
     }
 }
 
-struct Checker(Limits);
+struct Checker(LimitsConfig);
 
 fn too_complex(message: String, limit: &str, value: usize, max: usize) -> ServerError {
     let mut e = ServerError::new(message, None);

@@ -187,8 +187,11 @@ impl PersistedQueries {
         if restricted {
             return Err(PersistedError::NotSafelisted);
         }
-        if self.apq {
-            // Registering is best effort: the request runs either way.
+        if self.apq && !carries_personnummer(&request.query) {
+            // Registering is best effort: the request runs either way. A
+            // document with a personnummer written into it (instead of a
+            // variable) is run but never stored: the cache holds no
+            // personal data.
             if let Err(e) = self
                 .cache
                 .set(&apq_key(&hash), request.query.as_bytes(), self.ttl)
@@ -199,6 +202,15 @@ impl PersistedQueries {
         }
         Ok(())
     }
+}
+
+/// Does the document contain something that parses as a personnummer?
+/// (Runs of digits with `-`/`+`, 10 to 13 characters, in strings or not.)
+fn carries_personnummer(document: &str) -> bool {
+    document
+        .split(|c: char| !(c.is_ascii_digit() || c == '-' || c == '+'))
+        .filter(|run| (10..=13).contains(&run.len()))
+        .any(|run| crate::personnummer::Personnummer::parse_today(run).is_ok())
 }
 
 fn apq_key(hash: &str) -> String {
@@ -269,6 +281,19 @@ mod tests {
         for body in list.values() {
             async_graphql::parser::parse_query(body).expect("every safelisted document parses");
         }
+    }
+
+    #[test]
+    fn documents_with_a_personnummer_are_recognised() {
+        assert!(carries_personnummer(
+            r#"{ participantByPersonnummer(personnummer: "19121212-1212") { id } }"#
+        ));
+        assert!(!carries_personnummer(
+            "query($p: String!) { participantByPersonnummer(personnummer: $p) { id } }"
+        ));
+        assert!(!carries_personnummer(
+            r#"{ dashboard { caseFlow(year: 2026) { year } } }"#
+        ));
     }
 
     #[test]

@@ -2,16 +2,14 @@
 //! department and kind against placements filled and ended early, the
 //! fill rate, and which state subsidies the year's placements used.
 
-use std::collections::HashMap;
-
 use async_graphql::SimpleObject;
 use entities::enums::StateSubsidy;
-use entities::{org_unit, placement, placement_slot};
+use entities::{placement, placement_slot};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
 };
 
-use super::model::{count, Breakdown, Count, DraftBreakdown};
+use super::model::{count, Breakdown, Count, DepartmentNames, DraftBreakdown};
 use super::suppress::{CellId, Sheet};
 use crate::error::ApiResult;
 use crate::schema::enums::PlacementKind as ApiKind;
@@ -81,13 +79,7 @@ pub async fn compute(
         .all(db)
         .await?;
     let rows = view.as_ref().map(|v| v.rows.as_slice()).unwrap_or_default();
-    let names: HashMap<uuid::Uuid, String> = org_unit::Entity::find()
-        .filter(org_unit::Column::Id.is_in(rows.iter().map(|(a, _)| a.department_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = DepartmentNames::load(db, rows.iter().map(|(a, _)| a.department_id)).await?;
 
     let mut sheet = Sheet::default();
     let cells: Vec<(CellId, CellId)> = rows
@@ -130,10 +122,7 @@ pub async fn compute(
         .iter()
         .zip(&cells)
         .map(|((a, _), (filled, early))| AllocationRow {
-            department: names
-                .get(&a.department_id)
-                .cloned()
-                .unwrap_or_else(|| "(okänd förvaltning)".into()),
+            department: names.get(&a.department_id),
             kind: ApiKind::from(a.kind),
             target: a.target.into(),
             filled: count(&s, *filled),

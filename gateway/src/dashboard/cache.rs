@@ -25,6 +25,7 @@ use tokio::sync::OnceCell;
 use crate::cache::versions::{Domain, Versions};
 use crate::cache::Cache;
 use crate::metrics::Metrics;
+use crate::schema::RequestContext;
 
 /// What the answer's `extensions.cache` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,10 +75,30 @@ pub struct Plan {
 }
 
 /// Who shares an entry: the inputs of the policy decision.
-pub struct Scope<'a> {
-    pub agency: &'a str,
-    pub roles: Vec<&'a str>,
-    pub policy_version: &'a str,
+pub struct Scope {
+    pub agency: String,
+    pub roles: Vec<String>,
+    pub policy_version: String,
+}
+
+impl Scope {
+    /// The scope of a request: its caller's agency and roles and the
+    /// policy snapshot it is decided by. Anonymous callers share one scope
+    /// (the policy gives them nothing).
+    pub fn of(rc: &RequestContext) -> Scope {
+        let (agency, roles) = match &rc.principal {
+            Some(p) => (
+                p.agency.clone(),
+                p.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            ),
+            None => (String::new(), Vec::new()),
+        };
+        Scope {
+            agency,
+            roles,
+            policy_version: rc.policy.version.clone(),
+        }
+    }
 }
 
 pub struct DashboardCache {
@@ -110,6 +131,11 @@ impl DashboardCache {
     /// `Some` when the request is a query whose every root field is
     /// `dashboard` (or `__typename`); anything else is never cached.
     pub fn plan(request: &Request) -> Option<Plan> {
+        // Every request passes here: do not parse a second time those
+        // that cannot be dashboard queries.
+        if !request.query.contains("dashboard") {
+            return None;
+        }
         let doc = async_graphql::parser::parse_query(&request.query).ok()?;
         let op = match &request.operation_name {
             Some(name) => {
@@ -164,7 +190,7 @@ impl DashboardCache {
 
     /// Serves `plan` from the cache or computes it with `compute` (at most
     /// once at a time per key in this process).
-    pub async fn serve<F, Fut>(&self, plan: Plan, scope: Scope<'_>, compute: F) -> (Answer, Status)
+    pub async fn serve<F, Fut>(&self, plan: Plan, scope: Scope, compute: F) -> (Answer, Status)
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Answer>,
@@ -272,7 +298,7 @@ fn reads(dashboard: &str) -> Vec<Domain> {
     }
 }
 
-fn key(plan: &Plan, scope: &Scope<'_>, versions: &[i64]) -> [u8; 32] {
+fn key(plan: &Plan, scope: &Scope, versions: &[i64]) -> [u8; 32] {
     let mut roles = scope.roles.clone();
     roles.sort_unstable();
     let mut h = Sha256::new();
@@ -400,10 +426,10 @@ mod tests {
     fn scopes_and_versions_change_the_key() {
         let plan = DashboardCache::plan(&Request::new("{ dashboard { caseFlow { year } } }"))
             .expect("a dashboard query");
-        let scope = |agency, roles: Vec<&'static str>, v| Scope {
-            agency,
-            roles,
-            policy_version: v,
+        let scope = |agency: &str, roles: Vec<&str>, v: &str| Scope {
+            agency: agency.into(),
+            roles: roles.into_iter().map(String::from).collect(),
+            policy_version: v.into(),
         };
         let k = key(&plan, &scope("finsam", vec!["analyst"], "p1"), &[1]);
         assert_eq!(k, key(&plan, &scope("finsam", vec!["analyst"], "p1"), &[1]));

@@ -8,8 +8,7 @@ use entities::enums::CaseOutcome;
 use entities::shared_case;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
-use super::model::{count, share, Breakdown, Count, DraftBreakdown, Tally};
-use super::overview::median;
+use super::model::{count, median, share, Breakdown, Count, DraftBreakdown, Tally};
 use super::period::Period;
 use super::suppress::{CellId, Sheet};
 use crate::error::ApiResult;

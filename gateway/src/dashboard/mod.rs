@@ -8,14 +8,6 @@ pub mod flow;
 pub mod model;
 pub mod overview;
 pub mod period;
-pub mod registered;
 pub mod skills;
 pub mod spinning;
 pub mod suppress;
-
-/// What dashboards are computed with (`[dashboard]` in the config).
-#[derive(Debug, Clone, Copy)]
-pub struct DashboardSettings {
-    /// Counts from 1 to this are suppressed.
-    pub suppression_threshold: i64,
-}

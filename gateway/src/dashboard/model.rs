@@ -4,7 +4,14 @@
 //! suppression once over the whole sheet, and only then turns drafts into
 //! these types, so no number leaves unchecked.
 
+use std::collections::HashMap;
+
 use async_graphql::SimpleObject;
+use entities::org_unit;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::error::ApiResult;
 
 use super::suppress::{CellId, Sheet, Suppression};
 
@@ -41,6 +48,12 @@ pub struct Breakdown {
 /// valid consent or with a protected identity, SUS keeps only sex and start
 /// year, so they are counted here instead of by age, income or outcome.
 pub const ANONYMOUS: (&str, &str) = ("anonymous", "Anonymt registrerad");
+
+/// Whether a person is counted in detail (age, income, target group,
+/// outcome): with a consent in force and no protected identity.
+pub fn in_detail(consented: bool, protected_identity: bool) -> bool {
+    consented && !protected_identity
+}
 
 /// A breakdown laid out on a sheet, not yet suppressed.
 pub struct DraftBreakdown {
@@ -148,5 +161,39 @@ impl Tally {
                 .zip(&self.counts)
                 .map(|((k, l), n)| (k.to_string(), l.to_string(), *n)),
         )
+    }
+}
+
+/// The middle value (the upper one of an even count).
+pub fn median(values: &mut [i64]) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    Some(values[values.len() / 2])
+}
+
+/// Department names for the rows of a dashboard, read in one statement.
+pub struct DepartmentNames(HashMap<Uuid, String>);
+
+impl DepartmentNames {
+    pub async fn load(
+        db: &DatabaseConnection,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> ApiResult<DepartmentNames> {
+        let units = org_unit::Entity::find()
+            .filter(org_unit::Column::Id.is_in(ids))
+            .all(db)
+            .await?;
+        Ok(DepartmentNames(
+            units.into_iter().map(|u| (u.id, u.name)).collect(),
+        ))
+    }
+
+    pub fn get(&self, id: &Uuid) -> String {
+        self.0
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| "(okänd förvaltning)".into())
     }
 }

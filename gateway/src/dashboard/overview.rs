@@ -13,9 +13,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::categories as cat;
-use super::model::{count, Breakdown, Count, Tally, ANONYMOUS};
+use super::model::{count, in_detail, median, Breakdown, Count, Tally, ANONYMOUS};
 use super::period::Period;
-use super::registered::{has_valid_consent, in_detail};
 use super::suppress::Sheet;
 use crate::error::{ApiError, ApiResult};
 
@@ -193,7 +192,7 @@ async fn fetch(
         .column(participant::Column::BirthYear)
         .column(participant::Column::TargetGroups)
         .column(participant::Column::ProtectedIdentity)
-        .expr_as(has_valid_consent(today), "consented")
+        .expr_as(crate::policy::consent::any_in_force_sql(today), "consented")
         .join(JoinType::InnerJoin, enrolment::Relation::Participant.def())
         .filter(enrolment::Column::EnrolledOn.lte(period.end))
         .filter(
@@ -238,12 +237,4 @@ async fn budget(db: &DatabaseConnection, subject: Subject) -> ApiResult<(i64, i6
             p + sp.planned_participants as i64,
         )
     }))
-}
-
-pub fn median(values: &mut [i64]) -> Option<i64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable();
-    Some(values[values.len() / 2])
 }

@@ -1,16 +1,16 @@
 //! Skills needs: what the municipality's departments need to recruit,
 //! against the participants now on the ladder tracks that lead there.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_graphql::SimpleObject;
-use entities::{allocation, allocation_model, ladder_step, org_unit, placement_slot, step_history};
+use entities::{allocation, allocation_model, ladder_step, placement_slot, step_history};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
 };
 use uuid::Uuid;
 
-use super::model::{count, Count};
+use super::model::{count, Count, DepartmentNames};
 use super::suppress::{CellId, Sheet};
 use crate::error::ApiResult;
 use crate::sources::db::placements::year_bounds;
@@ -89,19 +89,8 @@ pub async fn compute(db: &DatabaseConnection, year: i32, threshold: i64) -> ApiR
         .filter_map(|s| s.1)
         .chain(needs.iter().map(|n| n.0))
         .collect();
-    let names: HashMap<Uuid, String> = org_unit::Entity::find()
-        .filter(org_unit::Column::Id.is_in(unit_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
-    let name = |id: &Uuid| {
-        names
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| "(okänd förvaltning)".into())
-    };
+    let names = DepartmentNames::load(db, unit_ids).await?;
+    let name = |id: &Uuid| names.get(id);
 
     #[derive(Default)]
     struct Acc {

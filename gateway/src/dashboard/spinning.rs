@@ -15,8 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::categories as cat;
-use super::model::{count, Breakdown, Count, Tally, ANONYMOUS};
-use super::registered::{has_valid_consent, in_detail};
+use super::model::{count, in_detail, Breakdown, Count, Tally, ANONYMOUS};
 use super::suppress::Sheet;
 use crate::error::{ApiError, ApiResult};
 
@@ -69,7 +68,7 @@ pub async fn compute(
         .column(participant::Column::Sex)
         .column(participant::Column::TargetGroups)
         .column(participant::Column::ProtectedIdentity)
-        .expr_as(has_valid_consent(today), "consented")
+        .expr_as(crate::policy::consent::any_in_force_sql(today), "consented")
         .filter(participant::Column::Id.in_subquery(busy()))
         .into_tuple()
         .all(db)

@@ -3,9 +3,41 @@
 //! source agency -> requesting agency, the category, and today.
 
 use chrono::NaiveDate;
-use entities::consent;
 use entities::enums::ConsentCategory;
+use entities::{consent, participant};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use uuid::Uuid;
+
+/// A consent is in force on `today` when it is not revoked and `today` lies
+/// within its validity. The same rule in SQL: [`any_in_force_sql`].
+fn in_force(c: &consent::Model, today: NaiveDate) -> bool {
+    c.revoked_at.is_none() && c.valid_from <= today && c.valid_to.is_none_or(|to| today <= to)
+}
+
+/// SQL, for a query over `participant`: true when that participant has a
+/// consent in force on `today` (whatever its agencies and categories).
+/// Dashboards count a person in detail only then (SUS's anonymous
+/// registration otherwise).
+pub fn any_in_force_sql(today: NaiveDate) -> SimpleExpr {
+    let col = |c: consent::Column| Expr::col((consent::Entity, c));
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(consent::Entity)
+            .and_where(
+                col(consent::Column::ParticipantId)
+                    .equals((participant::Entity, participant::Column::Id)),
+            )
+            .and_where(col(consent::Column::RevokedAt).is_null())
+            .and_where(col(consent::Column::ValidFrom).lte(today))
+            .and_where(
+                col(consent::Column::ValidTo)
+                    .is_null()
+                    .or(col(consent::Column::ValidTo).gte(today)),
+            )
+            .to_owned(),
+    )
+}
 
 /// Does any of the participant's consents let `recipient` see `source`'s
 /// information of `category` on `today`, for the collaboration `case`?
@@ -23,9 +55,7 @@ pub fn covers(
         c.source_agency_id == source
             && c.recipient_agency_id == recipient
             && (c.case_id.is_none() || c.case_id == case)
-            && c.revoked_at.is_none()
-            && c.valid_from <= today
-            && c.valid_to.is_none_or(|to| today <= to)
+            && in_force(c, today)
             && entities::enums::parse_codes::<ConsentCategory>(&c.categories)
                 .map(|cats| cats.contains(&category))
                 .unwrap_or(false)

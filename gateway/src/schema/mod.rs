@@ -59,9 +59,8 @@ pub fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptyS
 }
 
 pub fn build(services: Arc<Services>) -> GatewaySchema {
-    let limits = crate::limits::Limits::from(&services.limits);
     builder()
-        .extension(crate::limits::LimitsExtension(limits))
+        .extension(crate::limits::LimitsExtension(services.limits.clone()))
         .extension(crate::policy::PolicyExtension)
         .data(services)
         .finish()
@@ -72,9 +71,8 @@ pub fn build(services: Arc<Services>) -> GatewaySchema {
 /// nothing that serves requests builds it.
 #[doc(hidden)]
 pub fn build_unenforced_for_benchmarks(services: Arc<Services>) -> GatewaySchema {
-    let limits = crate::limits::Limits::from(&services.limits);
     builder()
-        .extension(crate::limits::LimitsExtension(limits))
+        .extension(crate::limits::LimitsExtension(services.limits.clone()))
         .data(services)
         .finish()
 }
