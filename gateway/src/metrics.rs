@@ -75,6 +75,18 @@ impl Metrics {
             .get()
     }
 
+    /// One call to an agency's API: `outcome` is `ok`, `timeout`,
+    /// `unavailable` (connect or 5xx), `refused` (4xx), `invalid` (a body
+    /// that failed validation), `rejected` (breaker open or bulkhead full).
+    pub fn upstream_call(&self, agency: &str, outcome: &str, seconds: f64) {
+        let _ = (agency, outcome, seconds);
+    }
+
+    /// An agency's circuit breaker changed state: 0 closed, 1 half-open, 2 open.
+    pub fn breaker_state(&self, agency: &str, state: i64) {
+        let _ = (agency, state);
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();

