@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::GraphQLRequest;
-use axum::extract::{Path, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -18,7 +18,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, OnResponse, TraceLayer};
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::audit::AuditLog;
 use crate::auth::browser::{self, BrowserLogin};
@@ -38,10 +40,12 @@ use crate::crypto::PiiKeys;
 use crate::dashboard::cache::{Answer, DashboardCache, Scope};
 use crate::error::ErrorCode;
 use crate::metrics::Metrics;
+use crate::observe::{Observed, Operation};
 use crate::persisted::{PersistedError, PersistedQueries};
 use crate::policy::PolicyStore;
 use crate::schema::{self, GatewaySchema, RequestContext};
 use crate::sources::db::agency::sync_agencies;
+use crate::sources::upstream::Upstreams;
 
 /// Everything a request may need, shared by all requests.
 pub struct Services {
@@ -64,8 +68,12 @@ pub struct Services {
     pub dashboard_cache: DashboardCache,
     pub versions: Versions,
     pub metrics: Arc<Metrics>,
+    /// Resolvers at least this slow get a span (`telemetry.resolver_span_threshold_ms`).
+    pub resolver_span_threshold: Duration,
     /// Automatic persisted queries and the safelist.
     pub persisted: PersistedQueries,
+    /// The agencies whose records are read live from their own API.
+    pub upstreams: Upstreams,
 }
 
 #[derive(Clone)]
@@ -119,6 +127,13 @@ pub async fn build_state(
     let validator = TokenValidator::new(verifiers).with_introspectors(introspectors(config)?);
     // Sessions live in the shared cache (Redis in production), so any replica can serve them.
     let sessions = SessionStore::new(cache.clone(), config.sessions.clone());
+    let clients = clients(config)?;
+    let metrics = Arc::new(Metrics::new());
+    // Every statement from here on is counted and traced.
+    let mut db = db;
+    crate::db::observe(&mut db, metrics.clone());
+    let upstreams = Upstreams::from_config(&config.agencies, &agencies, &clients, &metrics)
+        .map_err(|(agency, message)| BuildError::Agency { agency, message })?;
     let auth = Authenticator::new(validator, agencies, db.clone()).with_sessions(sessions.clone());
     let browser = BrowserLogin::new(config, sessions).map_err(|e| BuildError::Agency {
         agency: e.agency,
@@ -127,7 +142,6 @@ pub async fn build_state(
     let browser = Arc::new(browser);
     let policy = Arc::new(PolicyStore::load(config.policy.file.as_deref())?);
     policy.spawn_reloader(Duration::from_secs(config.policy.reload_interval_secs));
-    let metrics = Arc::new(Metrics::new());
     let versions = Versions::new(
         cache.clone(),
         Duration::from_millis(config.cache.timeout_ms),
@@ -138,9 +152,9 @@ pub async fn build_state(
         auth,
         pii,
         limits: config.limits.clone(),
-        clients: clients(config)?,
+        clients,
         policy,
-        audit: AuditLog::new(),
+        audit: AuditLog::with_metrics(metrics.clone()),
         clock: Clock::default(),
         dashboards: config.dashboard.clone(),
         dashboard_cache: DashboardCache::new(
@@ -151,8 +165,10 @@ pub async fn build_state(
             metrics.clone(),
         ),
         versions,
+        resolver_span_threshold: Duration::from_millis(config.telemetry.resolver_span_threshold_ms),
         metrics,
         persisted: PersistedQueries::new(&config.persisted_queries, cache.clone())?,
+        upstreams,
     });
     let dev_issuer = match keys {
         KeySource::Dev(issuer) | KeySource::DevAndJwks(issuer) => Some(issuer),
@@ -273,17 +289,41 @@ pub fn router(state: AppState, config: &Config) -> Router {
             Duration::from_secs(config.server.request_timeout_secs),
         ))
         .layer(RequestBodyLimitLayer::new(config.server.body_limit_bytes))
+        .layer(axum::middleware::map_response(traceparent))
         .layer(
-            // Span per request with method and path only: the query string may
-            // carry GraphQL variables, and those may be personal data.
-            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                let request_id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id)
-            }),
+            // Span per request with method and route only: the query string
+            // may carry GraphQL variables, and those may be personal data; an
+            // unrouted path is whatever the client sent. It continues the
+            // client's W3C trace (`traceparent`).
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let request_id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(crate::observe::request_id)
+                        .unwrap_or("");
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(MatchedPath::as_str)
+                        .unwrap_or("unmatched");
+                    let span = tracing::info_span!(
+                        "http",
+                        otel.name = %format_args!("{} {route}", req.method()),
+                        otel.kind = "server",
+                        method = %req.method(),
+                        path = route,
+                        request_id,
+                        http.response.status_code = tracing::field::Empty,
+                    );
+                    span.set_parent(crate::telemetry::extract_trace_context(req.headers()));
+                    span
+                })
+                .on_response(|res: &Response, latency: Duration, span: &tracing::Span| {
+                    span.record("http.response.status_code", res.status().as_u16());
+                    DefaultOnResponse::default().on_response(res, latency, span);
+                }),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -293,9 +333,18 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Tells the client which trace its request became (our `http` span).
+async fn traceparent(mut response: Response) -> Response {
+    crate::telemetry::inject_trace_context(response.headers_mut());
+    response
+}
+
 /// Prometheus text format. Aggregate counters only: no label carries a
 /// person, a token or a query's text.
 async fn metrics(State(state): State<AppState>) -> Response {
+    if let Some((size, idle)) = crate::db::pool_usage(&state.services.db) {
+        state.services.metrics.db_pool(size, idle);
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -365,14 +414,30 @@ async fn execute(
     request: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
     method: Method,
 ) -> Response {
+    let started = std::time::Instant::now();
+    let mut observed = Observed::default();
+    let response = execute_observed(&state, headers, request, method, &mut observed).await;
+    observed.record(&state.services.metrics, started.elapsed().as_secs_f64());
+    response
+}
+
+/// [`execute`], noting in `observed` what the metrics count the request as.
+async fn execute_observed(
+    state: &AppState,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
+    method: Method,
+    observed: &mut Observed,
+) -> Response {
     let mut request = match request {
         Ok(r) => r.into_inner(),
         Err(rejection) => {
+            observed.outcome = "bad_input";
             return error_response(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::BadUserInput,
                 &format!("request: {}", rejection.0),
-            )
+            );
         }
     };
     let principal = match state
@@ -382,37 +447,60 @@ async fn execute(
         .await
     {
         Ok(p) => p,
-        Err(CallerError::Token(e)) => return unauthorized(&e),
+        Err(CallerError::Token(e)) => {
+            observed.outcome = "unauthenticated";
+            return unauthorized(&e);
+        }
         Err(CallerError::Session(e)) => {
-            return browser::graphql_refusal(&e, state.browser.sessions())
+            observed.outcome = "unauthenticated";
+            return browser::graphql_refusal(&e, state.browser.sessions());
         }
     };
+    if let Some(p) = &principal {
+        observed.agency = p.agency.clone();
+        observed.named = true;
+    }
     if let Err(e) = state
         .services
         .persisted
         .resolve(&mut request, principal.as_ref())
         .await
     {
+        observed.outcome = crate::observe::outcome_of_code(e.code().as_str());
         return persisted_refusal(&e);
     }
     if method == Method::GET && is_mutation(&request) {
+        observed.outcome = "bad_input";
         return error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BadUserInput,
             "mutations must be sent with POST",
         );
     }
-    // The request id doubles as the audit trace id until OpenTelemetry
-    // propagation (issue 6) supplies a W3C trace id.
-    let trace_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let operation = Operation::of(&mut request);
+    observed.operation = operation.name.clone();
+    observed.kind = operation.kind;
+    // The audit events name the W3C trace of this request; the client's
+    // request id only when there is no trace (no OpenTelemetry layer).
+    let trace_id = crate::telemetry::current_trace_id().or_else(|| {
+        headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    });
+    // Named by the operation's (sanitized) name, never by its text.
+    let span = tracing::info_span!(
+        "graphql",
+        otel.name = %operation.span_name(),
+        graphql.operation.name = %operation.name,
+        graphql.operation.type = operation.kind,
+    );
     // The context takes the request's one policy snapshot: the cache key
     // names the same policy version the answer is decided by.
     let ctx = RequestContext::new(principal, state.services.clone(), trace_id);
     let Some(plan) = DashboardCache::plan(&request) else {
-        let answer = run(&state, ctx, request).await;
+        let answer = run(state, ctx, request).instrument(span).await;
+        observed.outcome = crate::observe::outcome_of_response(&answer.0);
         return graphql_json(answer.1, &answer.0);
     };
     let scope = Scope::of(&ctx);
@@ -420,14 +508,16 @@ async fn execute(
         .services
         .dashboard_cache
         .serve(plan, scope, || async {
-            let (response, status) = run(&state, ctx, request).await;
+            let (response, status) = run(state, ctx, request).await;
             Answer {
                 cacheable: response.errors.is_empty() && status == StatusCode::OK,
                 body: serde_json::to_value(&response).unwrap_or_default(),
                 status,
             }
         })
+        .instrument(span)
         .await;
+    observed.outcome = crate::observe::outcome_of_json(&answer.body);
     let mut body = answer.body;
     if let Some(obj) = body.as_object_mut() {
         let ext = obj

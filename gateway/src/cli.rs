@@ -41,6 +41,19 @@ pub enum Command {
         /// Participants to generate on first start.
         #[arg(long, default_value_t = 2000)]
         participants: usize,
+        /// Read AF's records from this API (the agency simulator) instead
+        /// of the database; the demo writes the simulator's data file to
+        /// DATA_DIR/upstream/employment-service.json.
+        #[arg(long)]
+        af_source: Option<String>,
+        /// Read FK's records from this API; data file
+        /// DATA_DIR/upstream/social-insurance.json.
+        #[arg(long)]
+        fk_source: Option<String>,
+        /// The client secret the simulators expect (client id
+        /// `samverkan-gateway`); required with --af-source or --fk-source.
+        #[arg(long, env = "SIMULATOR_CLIENT_SECRET", hide_env_values = true)]
+        upstream_client_secret: Option<String>,
     },
     /// Apply pending migrations (idempotent).
     Migrate(Target),

@@ -273,6 +273,9 @@ pub struct TelemetryConfig {
     /// OTLP (gRPC) endpoint for traces, e.g. `http://127.0.0.1:4317`; none = no export.
     pub otlp_endpoint: Option<String>,
     pub service_name: String,
+    /// While traces are exported, a resolver that takes at least this long
+    /// gets a span of its own (faster ones cost two clock reads).
+    pub resolver_span_threshold_ms: u64,
 }
 
 impl Default for TelemetryConfig {
@@ -282,6 +285,7 @@ impl Default for TelemetryConfig {
             log_level: "info".into(),
             otlp_endpoint: None,
             service_name: "samverkan-gateway".into(),
+            resolver_span_threshold_ms: 5,
         }
     }
 }
@@ -371,6 +375,107 @@ pub struct AgencyConfig {
     /// Browser sign-in (authorization code + PKCE) for the dashboard page.
     #[serde(default)]
     pub login: Option<LoginConfig>,
+    /// Where this agency's records are read from (AF and FK only):
+    /// the gateway's database (default) or the agency's own API.
+    #[serde(default)]
+    pub source: SourceConfig,
+    /// Accept plain `http://` URLs (client, source, introspection) beyond
+    /// loopback: only for closed test networks such as docker-compose.
+    #[serde(default)]
+    pub allow_plain_http: bool,
+}
+
+/// Where an agency's records come from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SourceConfig {
+    /// The gateway's own tables, written by the agency through the API.
+    #[default]
+    Database,
+    /// The agency's API (`deploy/openapi/`), called as the agency's client.
+    Http(HttpSourceConfig),
+}
+
+/// The agency's API and how much of it the gateway may use.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSourceConfig {
+    /// The API's base URL (the lookup path is appended).
+    pub base_url: String,
+    /// The whole lookup, retries and waiting for a free slot included, ends
+    /// by then: a slow agency costs a request at most this much.
+    #[serde(default = "default_upstream_timeout")]
+    pub timeout_ms: u64,
+    /// Connecting alone may take at most this long.
+    #[serde(default = "default_upstream_connect_timeout")]
+    pub connect_timeout_ms: u64,
+    /// Bulkhead: at most this many calls to the agency at once.
+    #[serde(default = "default_upstream_concurrency")]
+    pub max_concurrency: usize,
+    /// Retries of one lookup (it is read-only, so safe to repeat).
+    #[serde(default = "default_upstream_retries")]
+    pub max_retries: u32,
+    /// Retries may add at most this share of calls (0.1 = 10 %) on top of a
+    /// small reserve, so retries never multiply an outage.
+    #[serde(default = "default_retry_budget")]
+    pub retry_budget_ratio: f64,
+    /// Consecutive failures that open the circuit breaker.
+    #[serde(default = "default_breaker_failures")]
+    pub breaker_failures: u32,
+    /// How long an open breaker refuses calls before one probe is let through.
+    #[serde(default = "default_breaker_open")]
+    pub breaker_open_ms: u64,
+    /// Larger answers are refused unread.
+    #[serde(default = "default_upstream_body")]
+    pub max_body_bytes: usize,
+    /// Persons per lookup (the contract allows 500).
+    #[serde(default = "default_upstream_batch")]
+    pub max_batch: usize,
+}
+
+fn default_upstream_timeout() -> u64 {
+    1500
+}
+fn default_upstream_connect_timeout() -> u64 {
+    300
+}
+fn default_upstream_concurrency() -> usize {
+    32
+}
+fn default_upstream_retries() -> u32 {
+    1
+}
+fn default_retry_budget() -> f64 {
+    0.1
+}
+fn default_breaker_failures() -> u32 {
+    5
+}
+fn default_breaker_open() -> u64 {
+    10_000
+}
+fn default_upstream_body() -> usize {
+    4 * 1024 * 1024
+}
+fn default_upstream_batch() -> usize {
+    500
+}
+
+impl HttpSourceConfig {
+    pub fn new(base_url: impl Into<String>) -> Self {
+        HttpSourceConfig {
+            base_url: base_url.into(),
+            timeout_ms: default_upstream_timeout(),
+            connect_timeout_ms: default_upstream_connect_timeout(),
+            max_concurrency: default_upstream_concurrency(),
+            max_retries: default_upstream_retries(),
+            retry_budget_ratio: default_retry_budget(),
+            breaker_failures: default_breaker_failures(),
+            breaker_open_ms: default_breaker_open(),
+            max_body_bytes: default_upstream_body(),
+            max_batch: default_upstream_batch(),
+        }
+    }
 }
 
 /// A client secret: inline (from the environment) or from a file.
@@ -532,6 +637,14 @@ impl Config {
         Self::from_figment(figment.merge(Env::prefixed("GATEWAY_").split("__")))
     }
 
+    /// This config with the `GATEWAY_` environment laid over it (the demo
+    /// builds its config in code, then takes overrides like `serve` does).
+    pub fn with_env_overrides(self) -> Result<Config, ConfigError> {
+        Self::from_figment(
+            Figment::from(Serialized::defaults(self)).merge(Env::prefixed("GATEWAY_").split("__")),
+        )
+    }
+
     pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
         let config: Config = figment.extract().map_err(Box::new)?;
         config.validate()?;
@@ -646,6 +759,7 @@ impl Config {
             }
             let https_or_loopback = |u: &str| {
                 u.starts_with("https://")
+                    || (agency.allow_plain_http && u.starts_with("http://"))
                     || u.starts_with("http://127.0.0.1")
                     || u.starts_with("http://localhost")
                     || u.starts_with("http://[::1]")
@@ -667,6 +781,50 @@ impl Config {
                     ));
                 }
                 c.secret.resolve(&key("client"))?;
+            }
+            if let SourceConfig::Http(h) = &agency.source {
+                if !matches!(
+                    agency.kind,
+                    AgencyKindConfig::EmploymentService | AgencyKindConfig::SocialInsurance
+                ) {
+                    return Err(invalid(
+                        key("source"),
+                        "only employment_service and social_insurance agencies have records to read over http",
+                    ));
+                }
+                if !https_or_loopback(&h.base_url) {
+                    return Err(invalid(
+                        key("source.base_url"),
+                        "must be https (plain http only on loopback or with allow_plain_http)",
+                    ));
+                }
+                if agency.client.is_none() {
+                    return Err(invalid(
+                        key("client"),
+                        "an http source is called with the agency's client credentials: add [agencies.<code>.client]",
+                    ));
+                }
+                for (k, v) in [
+                    ("source.timeout_ms", h.timeout_ms as usize),
+                    ("source.connect_timeout_ms", h.connect_timeout_ms as usize),
+                    ("source.max_concurrency", h.max_concurrency),
+                    ("source.breaker_failures", h.breaker_failures as usize),
+                    ("source.breaker_open_ms", h.breaker_open_ms as usize),
+                    ("source.max_body_bytes", h.max_body_bytes),
+                ] {
+                    if v == 0 {
+                        return Err(invalid(key(k), "must be at least 1"));
+                    }
+                }
+                if h.max_batch == 0 || h.max_batch > 500 {
+                    return Err(invalid(
+                        key("source.max_batch"),
+                        "between 1 and 500 (the contract's limit)",
+                    ));
+                }
+                if !(0.0..=1.0).contains(&h.retry_budget_ratio) {
+                    return Err(invalid(key("source.retry_budget_ratio"), "between 0 and 1"));
+                }
             }
             if let Some(l) = &agency.login {
                 for (k, u) in [
@@ -805,6 +963,23 @@ mod tests {
             let c = Config::from_figment(base().merge(Env::prefixed("GATEWAY_").split("__")))
                 .expect("valid");
             assert_eq!(c.limits.max_page_size, 50);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
+    fn otlp_endpoint_and_resolver_threshold_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GATEWAY_TELEMETRY__OTLP_ENDPOINT", "http://127.0.0.1:4317");
+            jail.set_env("GATEWAY_TELEMETRY__RESOLVER_SPAN_THRESHOLD_MS", "20");
+            let c = Config::from_figment(base().merge(Env::prefixed("GATEWAY_").split("__")))
+                .expect("valid");
+            assert_eq!(
+                c.telemetry.otlp_endpoint.as_deref(),
+                Some("http://127.0.0.1:4317")
+            );
+            assert_eq!(c.telemetry.resolver_span_threshold_ms, 20);
             Ok(())
         });
     }

@@ -57,6 +57,8 @@ pub fn demo_agencies(issuer_base: &str) -> BTreeMap<String, AgencyConfig> {
                     introspection: None,
                     client: None,
                     login: None,
+                    source: Default::default(),
+                    allow_plain_http: false,
                 },
             )
         })
@@ -196,3 +198,93 @@ pub const DEMO_USERS: &[(&str, &str, &str, &str, Option<&str>)] = &[
         None,
     ),
 ];
+
+/// The agency simulators the demo reads AF and FK from, when asked to.
+pub struct Upstreams {
+    pub employment_service: Option<String>,
+    pub social_insurance: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// The gateway's client id at the simulators.
+pub const UPSTREAM_CLIENT_ID: &str = "samverkan-gateway";
+
+impl Upstreams {
+    fn each(&self) -> impl Iterator<Item = (&'static str, &'static str, &String)> {
+        [
+            ("af", "employment-service", &self.employment_service),
+            ("fk", "social-insurance", &self.social_insurance),
+        ]
+        .into_iter()
+        .filter_map(|(code, file, url)| url.as_ref().map(|u| (code, file, u)))
+    }
+
+    /// Points `af` and `fk` at their simulators, as their OAuth client.
+    pub fn configure(&self, config: &mut Config) -> anyhow::Result<()> {
+        for (code, _, url) in self.each() {
+            let secret = self.client_secret.clone().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--{code}-source needs the simulator's client secret in SIMULATOR_CLIENT_SECRET"
+                )
+            })?;
+            let base = url.trim_end_matches('/');
+            let agency = config
+                .agencies
+                .get_mut(code)
+                .ok_or_else(|| anyhow::anyhow!("the demo has no agency {code}"))?;
+            agency.client = Some(crate::config::ClientCredentialsConfig {
+                token_url: format!("{base}/oauth/token"),
+                client_id: UPSTREAM_CLIENT_ID.to_string(),
+                secret: crate::config::ClientSecret {
+                    client_secret: Some(secret),
+                    client_secret_file: None,
+                },
+                scopes: Vec::new(),
+                refresh_margin_secs: 30,
+            });
+            agency.source =
+                crate::config::SourceConfig::Http(crate::config::HttpSourceConfig::new(base));
+            // The simulators run beside the demo (docker-compose's network).
+            agency.allow_plain_http = true;
+        }
+        Ok(())
+    }
+
+    /// Writes each simulator's data file from the demo's database:
+    /// DATA_DIR/upstream/<employment-service|social-insurance>.json.
+    pub async fn write_data(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        config: &Config,
+        data_dir: &Path,
+    ) -> anyhow::Result<()> {
+        use crate::seed::export;
+        let dir = data_dir.join("upstream");
+        for (code, file, _) in self.each() {
+            let (enc, lookup) = config.crypto.secrets()?;
+            let keys = PiiKeys::from_encoded(&enc, &lookup)?;
+            let agency = crate::sources::db::agency::by_code(db, code)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("agency {code} is not in the database"))?;
+            let records = match code {
+                "af" => export::employment_service_records(db, &keys, agency.id).await?,
+                _ => export::social_insurance_records(db, &keys, agency.id).await?,
+            };
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join(format!("{file}.json"));
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(
+                &tmp,
+                serde_json::to_vec(&serde_json::json!({ "records": records }))?,
+            )?;
+            // Renamed into place: a simulator waiting for it never reads half a file.
+            std::fs::rename(&tmp, &path)?;
+            eprintln!(
+                "{code}: {} records for the simulator in {}",
+                records.len(),
+                path.display()
+            );
+        }
+        Ok(())
+    }
+}

@@ -81,6 +81,17 @@ pub enum ApiError {
         "{what} was changed by someone else since version {expected}; read it again and retry"
     )]
     Conflict { what: &'static str, expected: i32 },
+    /// An agency's API gave no usable answer (down, slow, refused, or
+    /// malformed); the rest of the response still comes back.
+    #[error("{agency}'s records are unavailable: {message}")]
+    Upstream {
+        /// The agency's code, also in `extensions.agency`.
+        agency: String,
+        /// `timeout`, `unavailable`, `circuit_open`, `overloaded`,
+        /// `refused` or `invalid_answer`, also in `extensions.reason`.
+        reason: &'static str,
+        message: String,
+    },
     /// Anything the caller cannot act on; the detail is logged, not returned.
     #[error("internal error")]
     Internal(String),
@@ -107,6 +118,7 @@ impl ApiError {
             ApiError::BadInput { .. } => ErrorCode::BadUserInput,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Conflict { .. } => ErrorCode::Conflict,
+            ApiError::Upstream { .. } => ErrorCode::UpstreamUnavailable,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -156,10 +168,18 @@ pub fn classify(response: &mut async_graphql::Response, query: &str) {
                 ApiError::BadInput { field, .. } => Some(field.clone()),
                 _ => None,
             };
+            let upstream = match api {
+                ApiError::Upstream { agency, reason, .. } => Some((agency.clone(), *reason)),
+                _ => None,
+            };
             let ext = error.extensions.get_or_insert_with(Default::default);
             ext.set("code", code.as_str());
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let Some((agency, reason)) = upstream {
+                ext.set("agency", agency);
+                ext.set("reason", reason);
             }
             continue;
         }

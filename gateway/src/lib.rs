@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod limits;
 pub mod metrics;
+pub mod observe;
 pub mod persisted;
 pub mod personnummer;
 pub mod policy;

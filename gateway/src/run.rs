@@ -21,7 +21,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             data_dir,
             participants,
-        } => run_demo(&data_dir, listen, participants).await,
+            af_source,
+            fk_source,
+            upstream_client_secret,
+        } => {
+            let upstreams = demo::Upstreams {
+                employment_service: af_source,
+                social_insurance: fk_source,
+                client_secret: upstream_client_secret,
+            };
+            run_demo(&data_dir, listen, participants, upstreams).await
+        }
         Command::Migrate(target) => {
             let config = target_config(&target)?;
             let db = db::connect(&config.database).await?;
@@ -208,8 +218,13 @@ async fn run_demo(
     data_dir: &Path,
     listen: std::net::SocketAddr,
     participants: usize,
+    upstreams: demo::Upstreams,
 ) -> anyhow::Result<()> {
-    let config = demo::demo_config(data_dir, listen)?;
+    let mut config = demo::demo_config(data_dir, listen)?;
+    upstreams.configure(&mut config)?;
+    // The demo's defaults, with GATEWAY_ overrides (docker-compose points
+    // it at PostgreSQL, Redis and a collector this way).
+    let config = config.with_env_overrides()?;
     let telemetry = telemetry::init(&config.telemetry)?;
     let issuer = Arc::new(DevIssuer::load_or_create(
         data_dir,
@@ -224,7 +239,8 @@ async fn run_demo(
         let report = seed_db(&db, &config, participants, 1).await?;
         eprintln!("done in {} ms", report.elapsed_ms);
     }
-    let cache: Arc<dyn Cache> = Arc::new(MemoryCache::default());
+    upstreams.write_data(&db, &config, data_dir).await?;
+    let cache = cache_for(&config).await?;
     let state = app::build_state(&config, db, cache, KeySource::Dev(issuer.clone())).await?;
     let router = app::router(state, &config);
     let listener = tokio::net::TcpListener::bind(listen)

@@ -4,14 +4,16 @@
 //! cache when those variables are absent. Tokens are real, signed by the
 //! development issuer that the test's gateway trusts.
 
+pub mod federation;
 pub mod flaky_cache;
 pub mod login_provider;
 pub mod provider;
 pub mod proxy;
+pub mod simulator;
 pub mod token_server;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub use flaky_cache::{FlakyCache, FlakyMode};
@@ -54,7 +56,8 @@ pub struct TestApp {
     pub issuer: Arc<DevIssuer>,
     pub keys: PiiKeys,
     pub config: Config,
-    statements: Arc<AtomicUsize>,
+    /// The gateway's statement count at the last [`TestApp::reset_statements`].
+    statements_before: AtomicU64,
     http: reqwest::Client,
     backend: Backend,
     _issuer_dir: tempfile::TempDir,
@@ -184,20 +187,14 @@ impl TestAppBuilder {
         }
         config.validate().expect("test config is valid");
 
-        let mut db = gateway::db::connect(&config.database)
+        let db = gateway::db::connect(&config.database)
             .await
             .expect("connect");
         gateway::db::migrate(&db).await.expect("migrate");
-        let statements = Arc::new(AtomicUsize::new(0));
-        let counter = statements.clone();
-        let print_sql = std::env::var("TEST_PRINT_SQL").is_ok();
-        db.set_metric_callback(move |info| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            if print_sql {
-                // Statement text only (parameters are not printed).
-                eprintln!("SQL: {}", info.statement.sql);
-            }
-        });
+        if std::env::var("TEST_PRINT_SQL").is_ok() {
+            // Statement text only (parameters are not printed).
+            gateway::db::print_statements(|sql| eprintln!("SQL: {sql}"));
+        }
         let cache: Arc<dyn Cache> = match (self.cache, redis_url()) {
             (Some(cache), _) => cache,
             (None, Some(url)) => Arc::new(
@@ -228,7 +225,7 @@ impl TestAppBuilder {
             issuer,
             keys,
             config,
-            statements,
+            statements_before: AtomicU64::new(0),
             http: reqwest::Client::new(),
             backend,
             _issuer_dir: issuer_dir,
@@ -387,13 +384,16 @@ impl TestApp {
         .expect("seed")
     }
 
-    /// SQL statements executed since the last reset.
+    /// SQL statements the gateway executed since the last reset (counted
+    /// by the gateway's own statement callback, `gateway_db_statements`).
     pub fn statements(&self) -> usize {
-        self.statements.load(Ordering::SeqCst)
+        let total = self.services.metrics.db_statements_total();
+        (total - self.statements_before.load(Ordering::SeqCst)) as usize
     }
 
     pub fn reset_statements(&self) {
-        self.statements.store(0, Ordering::SeqCst);
+        let total = self.services.metrics.db_statements_total();
+        self.statements_before.store(total, Ordering::SeqCst);
     }
 
     pub fn http(&self) -> &reqwest::Client {

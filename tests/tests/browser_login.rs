@@ -45,6 +45,8 @@ fn agency(provider: &LoginProvider) -> AgencyConfig {
             redirect_url: String::new(),
             scopes: vec!["openid".into(), "profile".into()],
         }),
+        source: Default::default(),
+        allow_plain_http: false,
     }
 }
 

@@ -20,8 +20,13 @@ pub mod query;
 mod verify;
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use tracing::Instrument;
+
+use crate::metrics::Metrics;
 
 pub use chain::{event_hash, participant_ids, split_list, GENESIS};
 pub use verify::{verify, Problem, VerifyReport};
@@ -121,9 +126,16 @@ pub enum AuditError {
 ///
 /// The mutex is process-wide (a `static`), not per `AuditLog`: two handles in
 /// one process still queue behind each other.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct AuditLog {
-    _private: (),
+    /// Where append latencies are counted (none in tools that only verify).
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditLog").finish_non_exhaustive()
+    }
 }
 
 /// The process-wide append queue (see [`AuditLog`]).
@@ -132,6 +144,30 @@ static APPEND_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 impl AuditLog {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A log whose appends are timed in `metrics`
+    /// (`gateway_audit_append_duration_seconds`).
+    pub fn with_metrics(metrics: Arc<Metrics>) -> Self {
+        Self {
+            metrics: Some(metrics),
+        }
+    }
+
+    /// Times one append (waiting for the append turn included) in a span
+    /// `audit.append` and the metrics.
+    async fn timed<T>(
+        &self,
+        append: impl std::future::Future<Output = Result<T, AuditError>>,
+    ) -> Result<T, AuditError> {
+        let started = Instant::now();
+        let result = append
+            .instrument(tracing::info_span!(target: "gateway::audit", "audit.append"))
+            .await;
+        if let Some(metrics) = &self.metrics {
+            metrics.audit_append(result.is_ok(), started.elapsed().as_secs_f64());
+        }
+        result
     }
 
     /// Appends `events` inside `tx` and commits `tx`: used by mutations so
@@ -151,7 +187,7 @@ impl AuditLog {
     ) -> Result<(), AuditError> {
         let appended = match chain::validate(events) {
             Ok(()) if events.is_empty() => Ok(()),
-            Ok(()) => chain::append(&tx, events).await,
+            Ok(()) => self.timed(chain::append(&tx, events)).await,
             Err(e) => Err(e),
         };
         match appended {
@@ -174,15 +210,18 @@ impl AuditLog {
             return Ok(());
         }
         chain::validate(events)?;
-        let _turn = APPEND_TURN.lock().await;
-        let tx = db.begin().await?;
-        match chain::append(&tx, events).await {
-            Ok(()) => Ok(tx.commit().await?),
-            Err(e) => {
-                rollback(tx).await;
-                Err(e)
+        self.timed(async {
+            let _turn = APPEND_TURN.lock().await;
+            let tx = db.begin().await?;
+            match chain::append(&tx, events).await {
+                Ok(()) => Ok(tx.commit().await?),
+                Err(e) => {
+                    rollback(tx).await;
+                    Err(e)
+                }
             }
-        }
+        })
+        .await
     }
 }
 

@@ -188,6 +188,19 @@ impl ClientCredentials {
         }
     }
 
+    /// The agency refused `token` (revoked, or its clock runs ahead of
+    /// ours): drop it, so the next call fetches a new one. A token someone
+    /// else has already replaced is left alone.
+    pub fn forget(&self, token: &AccessToken) {
+        let mut current = self.current.write().expect("token lock poisoned");
+        if current
+            .as_ref()
+            .is_some_and(|c| c.token.secret() == token.secret())
+        {
+            *current = None;
+        }
+    }
+
     /// The cached token while it is outside the refresh margin.
     fn fresh(&self) -> Option<AccessToken> {
         let current = self.current.read().expect("token lock poisoned");

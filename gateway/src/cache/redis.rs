@@ -1,7 +1,12 @@
 //! Redis-backed cache. Every key carries the configured prefix, so several
-//! deployments (or parallel tests) can share one Redis.
+//! deployments (or parallel tests) can share one Redis. Each call is a span
+//! naming the command only: keys carry session ids and values are answers.
 
+use std::future::Future;
 use std::time::Duration;
+
+use tracing::field::Empty;
+use tracing::Instrument;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, ExistenceCheck, SetExpiry, SetOptions};
@@ -15,6 +20,28 @@ pub struct RedisCache {
 
 fn unavailable(e: redis::RedisError) -> CacheError {
     CacheError::Unavailable(e.to_string())
+}
+
+/// Runs one command in a span `redis` (`otel.name` e.g. `redis GET`).
+async fn traced<T>(
+    name: &'static str,
+    command: &'static str,
+    call: impl Future<Output = Result<T, CacheError>>,
+) -> Result<T, CacheError> {
+    let span = tracing::info_span!(
+        target: "gateway::cache",
+        "redis",
+        otel.name = name,
+        otel.kind = "client",
+        db.system = "redis",
+        db.operation = command,
+        otel.status_code = Empty,
+    );
+    let result = call.instrument(span.clone()).await;
+    if result.is_err() {
+        span.record("otel.status_code", "ERROR");
+    }
+    result
 }
 
 impl RedisCache {
@@ -45,25 +72,37 @@ impl RedisCache {
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         let mut conn = self.conn.clone();
-        conn.get(self.key(key)).await.map_err(unavailable)
+        traced("redis GET", "GET", async {
+            conn.get(self.key(key)).await.map_err(unavailable)
+        })
+        .await
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         let mut conn = self.conn.clone();
-        conn.set_ex::<_, _, ()>(self.key(key), value, ttl.as_secs().max(1))
-            .await
-            .map_err(unavailable)
+        traced("redis SETEX", "SETEX", async {
+            conn.set_ex::<_, _, ()>(self.key(key), value, ttl.as_secs().max(1))
+                .await
+                .map_err(unavailable)
+        })
+        .await
     }
 
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
         let mut conn = self.conn.clone();
-        conn.del::<_, ()>(self.key(key)).await.map_err(unavailable)
+        traced("redis DEL", "DEL", async {
+            conn.del::<_, ()>(self.key(key)).await.map_err(unavailable)
+        })
+        .await
     }
 
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         // GETDEL (Redis 6.2+) is atomic: of two racing callers only one gets the value.
         let mut conn = self.conn.clone();
-        conn.get_del(self.key(key)).await.map_err(unavailable)
+        traced("redis GETDEL", "GETDEL", async {
+            conn.get_del(self.key(key)).await.map_err(unavailable)
+        })
+        .await
     }
 
     async fn set_if_present(
@@ -76,16 +115,21 @@ impl Cache for RedisCache {
         let options = SetOptions::default()
             .conditional_set(ExistenceCheck::XX)
             .with_expiration(SetExpiry::EX(ttl.as_secs().max(1)));
-        let reply: Option<String> = conn
-            .set_options(self.key(key), value, options)
-            .await
-            .map_err(unavailable)?;
+        let reply: Option<String> = traced("redis SET", "SET", async {
+            conn.set_options(self.key(key), value, options)
+                .await
+                .map_err(unavailable)
+        })
+        .await?;
         Ok(reply.is_some())
     }
 
     async fn incr(&self, key: &str) -> Result<i64, CacheError> {
         let mut conn = self.conn.clone();
-        conn.incr(self.key(key), 1).await.map_err(unavailable)
+        traced("redis INCR", "INCR", async {
+            conn.incr(self.key(key), 1).await.map_err(unavailable)
+        })
+        .await
     }
 
     async fn counters(&self, keys: &[String]) -> Result<Vec<i64>, CacheError> {
@@ -95,21 +139,27 @@ impl Cache for RedisCache {
         let mut conn = self.conn.clone();
         let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
         // MGET of one key answers a bare value, not an array: ask as a list.
-        let values: Vec<Option<i64>> = redis::cmd("MGET")
-            .arg(&keys)
-            .query_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
+        let values: Vec<Option<i64>> = traced("redis MGET", "MGET", async {
+            redis::cmd("MGET")
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)
+        })
+        .await?;
         Ok(values.into_iter().map(Option::unwrap_or_default).collect())
     }
 
     async fn ping(&self) -> Result<(), CacheError> {
         let mut conn = self.conn.clone();
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+        traced("redis PING", "PING", async {
+            redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .map(|_| ())
+                .map_err(unavailable)
+        })
+        .await
     }
 
     fn backend(&self) -> &'static str {

@@ -67,6 +67,41 @@ pub fn covers(
 /// this case and today. Withheld rows are reported as CONSENT_REQUIRED at
 /// this field's path and in `extensions.redacted`, so "withheld" differs
 /// from "none".
+/// May the caller see `owner`'s records of `type_name` about the case's
+/// participant (its own, or under a consent covering them)? Asked before
+/// another agency's API is called: asking it without a consent would by
+/// itself tell that agency the person has a shared case here.
+pub async fn may_see(
+    ctx: &async_graphql::Context<'_>,
+    case: &entities::shared_case::Model,
+    type_name: &str,
+    owner: Uuid,
+) -> async_graphql::Result<bool> {
+    let r = crate::schema::context::rc(ctx);
+    let p = r.principal()?;
+    if owner == p.agency_id {
+        return Ok(true);
+    }
+    let Some(super::Classification::Consent(category)) = r.policy.type_class(type_name) else {
+        return Ok(false);
+    };
+    let consents = r
+        .loaders
+        .participant_consents
+        .load_one(case.participant_id)
+        .await
+        .map_err(crate::schema::context::load_err)?
+        .unwrap_or_default();
+    Ok(covers(
+        &consents,
+        owner,
+        p.agency_id,
+        category,
+        Some(case.id),
+        r.today(),
+    ))
+}
+
 pub async fn consented_rows<T>(
     ctx: &async_graphql::Context<'_>,
     case: &entities::shared_case::Model,

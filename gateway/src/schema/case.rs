@@ -121,19 +121,25 @@ impl Case {
         )
         .await
     }
-    /// Arbetsförmedlingen's records about the participant (consent permitting).
+    /// Arbetsförmedlingen's records about the participant (consent
+    /// permitting). Null, with UPSTREAM_UNAVAILABLE naming the agency, when
+    /// AF's records are read from its API and it gives no answer.
     async fn employment_service_records(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<Vec<Row<super::records::EmploymentServiceRecord>>> {
-        super::records::af_records(ctx, &self.0).await
+    ) -> Result<Option<Vec<Row<super::records::EmploymentServiceRecord>>>> {
+        // Nullable: when AF's API gives no answer, this field alone is null.
+        super::records::af_records(ctx, &self.0).await.map(Some)
     }
-    /// Försäkringskassan's records about the participant (consent permitting).
+    /// Försäkringskassan's records about the participant (consent
+    /// permitting). Null, with UPSTREAM_UNAVAILABLE naming the agency, when
+    /// FK's records are read from its API and it gives no answer.
     async fn social_insurance_records(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<Vec<Row<super::records::SocialInsuranceRecord>>> {
-        super::records::fk_records(ctx, &self.0).await
+    ) -> Result<Option<Vec<Row<super::records::SocialInsuranceRecord>>>> {
+        // Nullable: when FK's API gives no answer, this field alone is null.
+        super::records::fk_records(ctx, &self.0).await.map(Some)
     }
     /// The participant's project enrolments (IRIS/USB, Kompetenstrappan, Insam...).
     async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::project::Enrolment>>> {
@@ -251,6 +257,8 @@ pub async fn case_page(
     };
     let count = ctx.look_ahead().field("totalCount").exists();
     let page = cases::list(rc.db(), scope, &filter, after, first, count).await?;
+    // One call per agency read live for the whole page.
+    super::records::prefetch(ctx, &page.rows).await?;
     let mut conn = Connection::with_additional_fields(
         after.is_some(),
         page.has_next,

@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::{Access, Ledger, Policy};
 use crate::sources::db::loaders::{ById, Children};
 use crate::sources::db::scope::CaseScope;
+use crate::sources::upstream::{self, AgencyLoader, EmploymentService, SocialInsurance, Upstreams};
 
 type ByIdLoader<E> = DataLoader<ById<E>, HashMapCache>;
 pub type ChildLoader<E> = DataLoader<Children<E>, HashMapCache>;
@@ -43,6 +44,9 @@ pub struct Loaders {
     pub participant_fk_records: ChildLoader<social_insurance_record::Entity>,
     pub sub_project_enrolments: ChildLoader<enrolment::Entity>,
     pub project_sub_projects: ChildLoader<sub_project::Entity>,
+    /// One per agency whose records are read from its API.
+    pub af_upstream: Vec<AgencyLoader<EmploymentService>>,
+    pub fk_upstream: Vec<AgencyLoader<SocialInsurance>>,
 }
 
 fn by_id<E>(db: &DatabaseConnection) -> ByIdLoader<E>
@@ -67,7 +71,7 @@ where
 }
 
 impl Loaders {
-    fn new(db: &DatabaseConnection, scope: &CaseScope) -> Self {
+    fn new(db: &DatabaseConnection, scope: &CaseScope, upstreams: &Upstreams) -> Self {
         macro_rules! kids {
             ($entity:ident, $parent:ident, $order:ident) => {
                 children(Children::<$entity::Entity>::new(
@@ -121,6 +125,8 @@ impl Loaders {
                 .only(scope.via_participant(enrolment::Column::ParticipantId)),
             ),
             project_sub_projects: kids!(sub_project, ProjectId, Code),
+            af_upstream: upstream::loaders(upstreams),
+            fk_upstream: upstream::loaders(upstreams),
         }
     }
 }
@@ -148,7 +154,7 @@ impl RequestContext {
         trace_id: Option<String>,
     ) -> Self {
         let scope = CaseScope::of(principal.as_ref());
-        let loaders = Loaders::new(&services.db, &scope);
+        let loaders = Loaders::new(&services.db, &scope, &services.upstreams);
         let policy = services.policy.snapshot();
         let access = policy.access(principal.as_ref());
         Self {

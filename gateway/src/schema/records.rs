@@ -20,6 +20,7 @@ use crate::error::ApiError;
 use crate::policy::consent;
 use crate::policy::{Row, RowTag};
 use crate::sources::db::records::{self, AfRecordInput, FkRecordInput};
+use crate::sources::upstream::{AgencyLoader, Contract, Subject};
 
 pub struct EmploymentServiceRecord(pub af::Model);
 
@@ -110,13 +111,23 @@ pub async fn af_records(
     ctx: &Context<'_>,
     case: &shared_case::Model,
 ) -> Result<Vec<Row<EmploymentServiceRecord>>> {
-    let rows = rc(ctx)
+    let r = rc(ctx);
+    let stored = r
         .loaders
         .participant_af_records
         .load_one(case.participant_id)
         .await
         .map_err(load_err)?
         .unwrap_or_default();
+    let rows = with_upstream(
+        ctx,
+        case,
+        "EmploymentServiceRecord",
+        stored,
+        &r.loaders.af_upstream,
+        |m| m.owner_agency_id,
+    )
+    .await?;
     let shown = consent::consented_rows(ctx, case, "EmploymentServiceRecord", rows, |r| {
         r.owner_agency_id
     })
@@ -134,13 +145,23 @@ pub async fn fk_records(
     ctx: &Context<'_>,
     case: &shared_case::Model,
 ) -> Result<Vec<Row<SocialInsuranceRecord>>> {
-    let rows = rc(ctx)
+    let r = rc(ctx);
+    let stored = r
         .loaders
         .participant_fk_records
         .load_one(case.participant_id)
         .await
         .map_err(load_err)?
         .unwrap_or_default();
+    let rows = with_upstream(
+        ctx,
+        case,
+        "SocialInsuranceRecord",
+        stored,
+        &r.loaders.fk_upstream,
+        |m| m.owner_agency_id,
+    )
+    .await?;
     let shown = consent::consented_rows(ctx, case, "SocialInsuranceRecord", rows, |r| {
         r.owner_agency_id
     })
@@ -152,6 +173,161 @@ pub async fn fk_records(
             Row::new(SocialInsuranceRecord(m), tag)
         })
         .collect())
+}
+
+/// The stored records of agencies written through the API, plus what each
+/// agency read live says about the participant. An agency is asked only
+/// when the caller may see its records (consent is checked first); an
+/// agency that gives no answer fails this field (null, UPSTREAM_UNAVAILABLE
+/// naming it) and nothing else; a record that fails the contract is an
+/// error at this field while the valid ones are shown.
+async fn with_upstream<C: Contract>(
+    ctx: &Context<'_>,
+    case: &shared_case::Model,
+    type_name: &str,
+    stored: Vec<C::Model>,
+    upstream: &[AgencyLoader<C>],
+    owner: impl Fn(&C::Model) -> Uuid,
+) -> Result<Vec<C::Model>> {
+    if upstream.is_empty() {
+        return Ok(stored);
+    }
+    let r = rc(ctx);
+    // Rows an agency read live left in the tables (from before it moved to
+    // its API) are not its records any more.
+    let mut rows: Vec<C::Model> = stored
+        .into_iter()
+        .filter(|m| !r.services.upstreams.reads_upstream(owner(m)))
+        .collect();
+    let subject = subject_of(ctx, case.participant_id).await?;
+    for agency in upstream {
+        let code = agency.source.code();
+        if !consent::may_see(ctx, case, type_name, agency.source.agency_id()).await? {
+            // An agency that takes no part in the case has nothing for its
+            // purpose: not asked, and nothing to report.
+            if !takes_part(ctx, case, agency.source.agency_id()).await? {
+                continue;
+            }
+            r.ledger.withheld_rows(
+                ctx,
+                type_name,
+                case.participant_id,
+                ApiError::ConsentRequired(format!(
+                    "{code}'s records need the participant's consent; {code} was not asked"
+                )),
+            );
+            continue;
+        }
+        let answer = agency
+            .load(subject.clone())
+            .await
+            .map_err(|e| e.into_api(code))?;
+        for message in answer.invalid {
+            let error = ApiError::Upstream {
+                agency: code.to_string(),
+                reason: "invalid_answer",
+                message,
+            };
+            let mut error =
+                async_graphql::Error::new_with_source(error).into_server_error(ctx.item.pos);
+            if let Some(node) = ctx.path_node.as_ref() {
+                error.path = crate::policy::ledger::path_of(node);
+            }
+            ctx.add_error(error);
+        }
+        rows.extend(answer.records);
+    }
+    Ok(rows)
+}
+
+/// Before a page of cases resolves: asks each agency read live, in one
+/// call, about everyone on the page whose records the caller may see and
+/// whose records the query selects.
+pub async fn prefetch(ctx: &Context<'_>, cases: &[shared_case::Model]) -> Result<()> {
+    let r = rc(ctx);
+    if cases.is_empty() || r.services.upstreams.all().next().is_none() {
+        return Ok(());
+    }
+    let node = ctx.look_ahead().field("edges").field("node");
+    let af = async {
+        if node.field("employmentServiceRecords").exists() {
+            prefetch_from(
+                ctx,
+                cases,
+                "EmploymentServiceRecord",
+                &r.loaders.af_upstream,
+            )
+            .await?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
+    let fk = async {
+        if node.field("socialInsuranceRecords").exists() {
+            prefetch_from(ctx, cases, "SocialInsuranceRecord", &r.loaders.fk_upstream).await?;
+        }
+        Ok(())
+    };
+    let (af, fk) = futures::join!(af, fk);
+    af.and(fk)
+}
+
+async fn prefetch_from<C: Contract>(
+    ctx: &Context<'_>,
+    cases: &[shared_case::Model],
+    type_name: &str,
+    upstream: &[AgencyLoader<C>],
+) -> Result<()> {
+    let asks = upstream.iter().map(|agency| async move {
+        let subjects = futures::future::try_join_all(cases.iter().map(|case| async move {
+            Ok::<_, async_graphql::Error>(
+                if consent::may_see(ctx, case, type_name, agency.source.agency_id()).await? {
+                    Some(subject_of(ctx, case.participant_id).await?)
+                } else {
+                    None
+                },
+            )
+        }))
+        .await?;
+        agency
+            .prefetch(subjects.into_iter().flatten().collect())
+            .await;
+        Ok::<_, async_graphql::Error>(())
+    });
+    futures::future::try_join_all(asks).await?;
+    Ok(())
+}
+
+/// Is `agency` a member of the case?
+async fn takes_part(ctx: &Context<'_>, case: &shared_case::Model, agency: Uuid) -> Result<bool> {
+    let members = rc(ctx)
+        .loaders
+        .case_members
+        .load_one(case.id)
+        .await
+        .map_err(load_err)?
+        .unwrap_or_default();
+    Ok(members.iter().any(|m| m.agency_id == agency))
+}
+
+/// The participant as agencies know them: by personnummer.
+async fn subject_of(ctx: &Context<'_>, participant: Uuid) -> Result<Subject> {
+    let r = rc(ctx);
+    let model = r
+        .loaders
+        .participant
+        .load_one(participant)
+        .await
+        .map_err(load_err)?
+        .ok_or(ApiError::NotFound("participant"))?;
+    let personnummer = r
+        .services
+        .pii
+        .decrypt_personnummer(&model.personnummer_enc)
+        .map_err(ApiError::internal)?;
+    Ok(Subject {
+        participant,
+        personnummer,
+    })
 }
 
 #[derive(InputObject)]
@@ -187,10 +363,23 @@ pub struct SocialInsuranceRecordInput {
 /// Who may call the upsert is the policy's decision; that an AF record is
 /// owned by an employment service (and an FK record by a social insurance
 /// agency) is the data's own rule, kept here.
-fn owner_kind(p: &Principal, kind: AgencyKind, what: &str) -> Result<(), ApiError> {
+fn owner_kind(
+    ctx: &Context<'_>,
+    p: &Principal,
+    kind: AgencyKind,
+    what: &str,
+) -> Result<(), ApiError> {
     if p.agency_kind != kind {
         return Err(ApiError::Forbidden(format!(
             "{what} are owned by their agency; yours cannot write them"
+        )));
+    }
+    // Written here they would never be read: the gateway reads this
+    // agency's records from its own API.
+    if rc(ctx).services.upstreams.reads_upstream(p.agency_id) {
+        return Err(ApiError::Forbidden(format!(
+            "{what} of {} are read from its own API; write them there",
+            p.agency
         )));
     }
     Ok(())
@@ -321,6 +510,7 @@ async fn upsert_af(
     let r = rc(ctx);
     let p = r.principal()?;
     owner_kind(
+        ctx,
         p,
         AgencyKind::EmploymentService,
         "employment service records",
@@ -352,7 +542,12 @@ async fn upsert_fk(
 ) -> Result<Vec<Row<SocialInsuranceRecord>>> {
     let r = rc(ctx);
     let p = r.principal()?;
-    owner_kind(p, AgencyKind::SocialInsurance, "social insurance records")?;
+    owner_kind(
+        ctx,
+        p,
+        AgencyKind::SocialInsurance,
+        "social insurance records",
+    )?;
     let rows = rows
         .into_iter()
         .enumerate()

@@ -21,6 +21,7 @@ mod catalog;
 mod consents;
 mod context;
 mod enrolments;
+pub mod export;
 mod followups;
 mod insert;
 mod interventions;
