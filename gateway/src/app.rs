@@ -540,10 +540,15 @@ async fn run(
     let query = request.query.clone();
     let mut response = state.schema.execute(request.data(ctx)).await;
     crate::error::classify(&mut response, &query);
-    let status = if response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty())
-    {
+    let refused_whole = response.data == async_graphql::Value::Null && !response.errors.is_empty();
+    let internal = |e: &async_graphql::ServerError| {
+        e.extensions.as_ref().and_then(|x| x.get("code"))
+            == Some(&async_graphql::Value::from(ErrorCode::Internal.as_str()))
+    };
+    let status = if refused_whole && response.errors.iter().any(internal) {
+        // Not the caller's fault (the audit log could not be written, say).
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else if refused_whole && response.errors.iter().all(|e| e.path.is_empty()) {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK

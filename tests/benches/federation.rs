@@ -12,22 +12,11 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use tests::bench::{env_usize, percentile};
 use tests::federation::Federated;
 use tests::TestApp;
 
 const CASE_PAGE: &str = include_str!("../queries/case_page.graphql");
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx]
-}
 
 /// Median and p95 of `requests` pages, and how many records they showed.
 async fn measure(app: &TestApp, requests: usize) -> (Duration, Duration, usize) {

@@ -7,24 +7,13 @@
 //!
 //! Env: BENCH_PARTICIPANTS (default 10000), BENCH_REQUESTS (default 1000).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::json;
+use tests::bench::{env_usize, percentile};
 use tests::TestApp;
 
 const CASE_PAGE: &str = include_str!("../queries/case_page.graphql");
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx]
-}
 
 #[tokio::main]
 async fn main() {

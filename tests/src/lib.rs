@@ -4,6 +4,7 @@
 //! cache when those variables are absent. Tokens are real, signed by the
 //! development issuer that the test's gateway trusts.
 
+pub mod bench;
 pub mod federation;
 pub mod flaky_cache;
 pub mod login_provider;

@@ -644,3 +644,38 @@ async fn auditors_read_the_log_over_graphql() {
         .get("auditTrail")
         .is_none_or(|v| v.is_null()));
 }
+
+/// Fail closed: when the audit log cannot be written, the personal data
+/// read does not leave the gateway; the answer is INTERNAL (HTTP 500),
+/// and reads work again once the log does.
+#[tokio::test]
+async fn what_cannot_be_audited_is_not_shown() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::start().await;
+    app.seed(20, 5).await;
+    let coach = app.token("lund", "coach", gateway::seed::DEMO_COACH);
+    let q = "{ cases(first: 5) { edges { node { participant { givenName familyName personnummer } } } } }";
+    let a = app.graphql(Some(&coach), q, serde_json::json!({})).await;
+    assert_eq!(a.status, 200, "{:#}", a.body);
+    let name = a.data()["cases"]["edges"][0]["node"]["participant"]["familyName"]
+        .as_str()
+        .expect("a name while the log works")
+        .to_string();
+
+    app.db
+        .execute_unprepared("ALTER TABLE audit_head RENAME TO audit_head_away")
+        .await
+        .expect("break the audit log");
+    let a = app.graphql(Some(&coach), q, serde_json::json!({})).await;
+    assert_eq!(a.status, 500, "{:#}", a.body);
+    assert_eq!(a.codes(), vec!["INTERNAL".to_string()]);
+    assert!(!a.body.to_string().contains(&name), "{:#}", a.body);
+    assert!(a.body.get("data").is_none_or(|d| d.is_null()));
+
+    app.db
+        .execute_unprepared("ALTER TABLE audit_head_away RENAME TO audit_head")
+        .await
+        .expect("mend the audit log");
+    let a = app.graphql(Some(&coach), q, serde_json::json!({})).await;
+    assert_eq!(a.status, 200, "{:#}", a.body);
+}

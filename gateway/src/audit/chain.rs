@@ -8,7 +8,7 @@ use entities::{audit_event, audit_head, audit_participant};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, Statement,
+    IntoActiveModel, QueryFilter, QuerySelect,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -20,10 +20,6 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 /// The `audit_head` row's `id` (the table has this one row).
 pub(super) const HEAD_ID: i32 = 1;
-
-/// Key of the PostgreSQL advisory lock that serializes appends across
-/// replicas ("samv-aud"). Transaction-scoped: released by commit or rollback.
-const APPEND_LOCK_KEY: i64 = i64::from_be_bytes(*b"samv-aud");
 
 /// Names the encoding, so a future change of it cannot produce a hash
 /// that collides with one of this version.
@@ -107,18 +103,14 @@ pub(super) async fn append(
     tx: &DatabaseTransaction,
     events: &[NewEvent],
 ) -> Result<(), AuditError> {
-    match tx.get_database_backend() {
-        DbBackend::Postgres => {
-            tx.execute(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_advisory_xact_lock($1)",
-                [APPEND_LOCK_KEY.into()],
-            ))
-            .await?;
-        }
+    // Appends take turns on the head row: PostgreSQL locks it with the
+    // read (one round trip, not a lock and then a read); SQLite has no row
+    // locks, so a no-op write first takes its database write lock, as
+    // BEGIN IMMEDIATE would, and the read then sees the newest head.
+    let find = audit_head::Entity::find_by_id(HEAD_ID);
+    let head = match tx.get_database_backend() {
+        DbBackend::Postgres => find.lock_exclusive().one(tx).await?,
         DbBackend::Sqlite => {
-            // A no-op write: SQLite waits (busy timeout) for the write lock
-            // and then reads the newest data, as BEGIN IMMEDIATE would.
             audit_head::Entity::update_many()
                 .col_expr(
                     audit_head::Column::LastSeq,
@@ -127,13 +119,11 @@ pub(super) async fn append(
                 .filter(audit_head::Column::Id.eq(HEAD_ID))
                 .exec(tx)
                 .await?;
+            find.one(tx).await?
         }
         DbBackend::MySql => return Err(AuditError::UnsupportedBackend("MySQL")),
     }
-    let head = audit_head::Entity::find_by_id(HEAD_ID)
-        .one(tx)
-        .await?
-        .ok_or(AuditError::HeadMissing)?;
+    .ok_or(AuditError::HeadMissing)?;
 
     let mut seq = head.last_seq;
     let mut prev_hash = head.last_hash.clone();

@@ -4,6 +4,12 @@
 //! and a bit test.
 
 use std::collections::HashMap;
+
+// The field lookup runs for every field of every answer (~12,000 on a big
+// page). Its keys are the schema's own type and field names (a document
+// naming anything else fails validation before any field resolves), so a
+// fast non-keyed hash cannot be flooded.
+type FieldMap<V> = rustc_hash::FxHashMap<String, V>;
 use std::sync::OnceLock;
 
 use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
@@ -75,7 +81,7 @@ pub struct Policy {
     /// Hash of the file's text: part of cache keys, so a reload changes them.
     pub version: String,
     pub on_denied: OnDenied,
-    types: HashMap<String, HashMap<String, FieldInfo>>,
+    types: FieldMap<FieldMap<FieldInfo>>,
     names: Vec<String>,
     type_class: HashMap<String, Classification>,
     anonymous: FixedBitSet,
@@ -111,7 +117,7 @@ impl Policy {
             toml::from_str(text).map_err(|e| PolicyError(e.message().to_string()))?;
         let shape = schema_shape();
         let mut names = Vec::new();
-        let mut types: HashMap<String, HashMap<String, FieldInfo>> = HashMap::new();
+        let mut types: FieldMap<FieldMap<FieldInfo>> = FieldMap::default();
         for (ty, fields) in shape {
             let entry = types.entry(ty.clone()).or_default();
             for field in fields {
@@ -260,7 +266,7 @@ enum Kind {
 }
 
 struct Lookup<'a> {
-    types: &'a HashMap<String, HashMap<String, FieldInfo>>,
+    types: &'a FieldMap<FieldMap<FieldInfo>>,
     n: usize,
 }
 

@@ -85,13 +85,7 @@ pub async fn may_see(
     let Some(super::Classification::Consent(category)) = r.policy.type_class(type_name) else {
         return Ok(false);
     };
-    let consents = r
-        .loaders
-        .participant_consents
-        .load_one(case.participant_id)
-        .await
-        .map_err(crate::schema::context::load_err)?
-        .unwrap_or_default();
+    let consents = consents_of(ctx, case.participant_id).await?;
     Ok(covers(
         &consents,
         owner,
@@ -100,6 +94,20 @@ pub async fn may_see(
         Some(case.id),
         r.today(),
     ))
+}
+
+/// The participant's consents, through the request's loader.
+async fn consents_of(
+    ctx: &async_graphql::Context<'_>,
+    participant: Uuid,
+) -> async_graphql::Result<Vec<consent::Model>> {
+    Ok(crate::schema::context::rc(ctx)
+        .loaders
+        .participant_consents
+        .load_one(participant)
+        .await
+        .map_err(crate::schema::context::load_err)?
+        .unwrap_or_default())
 }
 
 pub async fn consented_rows<T>(
@@ -114,13 +122,7 @@ pub async fn consented_rows<T>(
     if rows.iter().all(|row| owner(row) == p.agency_id) {
         return Ok(rows);
     }
-    let consents = r
-        .loaders
-        .participant_consents
-        .load_one(case.participant_id)
-        .await
-        .map_err(crate::schema::context::load_err)?
-        .unwrap_or_default();
+    let consents = consents_of(ctx, case.participant_id).await?;
     let today = r.today();
     let category = match r.policy.type_class(type_name) {
         Some(super::Classification::Consent(c)) => Some(c),

@@ -5,9 +5,8 @@
 //! extension fills it and turns it into the `redacted` list and the audit
 //! events when the operation ends.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Mutex;
 
 use async_graphql::{PathSegment, QueryPathNode, QueryPathSegment, ServerError};
@@ -51,7 +50,8 @@ pub struct Redaction {
 
 #[derive(Default)]
 struct Inner {
-    rows: HashMap<u128, RowTag>,
+    /// By path key (already a keyed hash: no second hashing needed).
+    rows: rustc_hash::FxHashMap<u128, RowTag>,
     participants: BTreeSet<Uuid>,
     withheld_from: BTreeSet<Uuid>,
     read: Option<FixedBitSet>,
@@ -105,9 +105,15 @@ impl Ledger {
     /// object above it (a goal inherits its case's participant).
     pub fn row_of(&self, field_node: &QueryPathNode<'_>) -> Option<RowTag> {
         let parent = field_node.parent?;
-        let keys = prefix_keys(parent);
         let inner = self.lock();
-        keys.iter().rev().find_map(|k| inner.rows.get(k).cloned())
+        // The deepest tagged prefix wins: root first, so the last match.
+        let mut nearest = None;
+        for_each_prefix_key(parent, |k| {
+            if let Some(tag) = inner.rows.get(&k) {
+                nearest = Some(tag);
+            }
+        });
+        nearest.cloned()
     }
 
     /// A personal field the caller was given.
@@ -213,26 +219,61 @@ pub fn path_of(node: &QueryPathNode<'_>) -> Vec<PathSegment> {
     path
 }
 
-/// The key of the path to `node` (the last of its prefix keys).
-fn path_key(node: &QueryPathNode<'_>) -> u128 {
-    prefix_keys(node).pop().unwrap_or_default()
+/// Deepest path the keys are computed for on the stack; deeper paths (the
+/// depth limit keeps them rare) take a heap buffer.
+const STACK_DEPTH: usize = 32;
+
+/// The two hashers' keys: random per process, so nobody can pick aliases
+/// whose paths collide with another object's (both 64-bit halves of a key
+/// would have to collide at once, under keys they cannot know).
+fn hash_keys() -> &'static (foldhash::quality::FixedState, foldhash::quality::FixedState) {
+    static KEYS: std::sync::OnceLock<(
+        foldhash::quality::FixedState,
+        foldhash::quality::FixedState,
+    )> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        (
+            foldhash::quality::FixedState::with_seed(rand::random()),
+            foldhash::quality::FixedState::with_seed(rand::random()),
+        )
+    })
 }
 
-/// Keys of every prefix of the path to `node`, root first: the key of a
-/// path is two independent 64-bit hashes of its segments, so objects are
-/// found by path without building strings for every field.
-fn prefix_keys(node: &QueryPathNode<'_>) -> Vec<u128> {
-    let mut segments = Vec::with_capacity(12);
+/// The key of the path to `node` (the last of its prefix keys).
+fn path_key(node: &QueryPathNode<'_>) -> u128 {
+    let mut last = 0;
+    for_each_prefix_key(node, |k| last = k);
+    last
+}
+
+/// Calls `f` with the key of every prefix of the path to `node`, root
+/// first: the key of a path is two independent keyed 64-bit hashes of its
+/// segments, so objects are found by path without building strings for
+/// every field. Runs for every personal field: no allocation on the
+/// usual depths.
+fn for_each_prefix_key(node: &QueryPathNode<'_>, mut f: impl FnMut(u128)) {
+    let mut stack = [QueryPathSegment::Index(0); STACK_DEPTH];
+    let mut heap = Vec::new();
+    let mut depth = 0;
     let mut cur = Some(node);
     while let Some(n) = cur {
-        segments.push(n.segment);
+        if depth < STACK_DEPTH {
+            stack[depth] = n.segment;
+        } else {
+            heap.push(n.segment);
+        }
+        depth += 1;
         cur = n.parent;
     }
-    let mut a = DefaultHasher::new();
-    let mut b = DefaultHasher::new();
-    0xA5u8.hash(&mut b);
-    let mut keys = Vec::with_capacity(segments.len());
-    for s in segments.iter().rev() {
+    let (ka, kb) = hash_keys();
+    let mut a = ka.build_hasher();
+    let mut b = kb.build_hasher();
+    // Root first: the heap holds the segments nearest the root, reversed.
+    let segments = heap
+        .iter()
+        .rev()
+        .chain(stack[..depth.min(STACK_DEPTH)].iter().rev());
+    for s in segments {
         match s {
             QueryPathSegment::Name(n) => {
                 (0u8, n).hash(&mut a);
@@ -243,7 +284,102 @@ fn prefix_keys(node: &QueryPathNode<'_>) -> Vec<u128> {
                 (1u8, i).hash(&mut b);
             }
         }
-        keys.push(((a.finish() as u128) << 64) | b.finish() as u128);
+        f(((a.finish() as u128) << 64) | b.finish() as u128);
     }
-    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys by hashing the segments root first, the plain way.
+    fn reference(segments: &[QueryPathSegment<'_>]) -> Vec<u128> {
+        let (ka, kb) = hash_keys();
+        let (mut a, mut b) = (ka.build_hasher(), kb.build_hasher());
+        segments
+            .iter()
+            .map(|s| {
+                match s {
+                    QueryPathSegment::Name(n) => {
+                        (0u8, n).hash(&mut a);
+                        (0u8, n).hash(&mut b);
+                    }
+                    QueryPathSegment::Index(i) => {
+                        (1u8, i).hash(&mut a);
+                        (1u8, i).hash(&mut b);
+                    }
+                }
+                ((a.finish() as u128) << 64) | b.finish() as u128
+            })
+            .collect()
+    }
+
+    /// Builds the node chain for `segments` and checks the keys at its leaf.
+    fn check(segments: &[QueryPathSegment<'_>]) {
+        fn walk(
+            parent: Option<&QueryPathNode<'_>>,
+            rest: &[QueryPathSegment<'_>],
+            all: &[QueryPathSegment<'_>],
+        ) {
+            let node = QueryPathNode {
+                parent,
+                segment: rest[0],
+            };
+            if rest.len() > 1 {
+                return walk(Some(&node), &rest[1..], all);
+            }
+            let mut keys = Vec::new();
+            for_each_prefix_key(&node, |k| keys.push(k));
+            assert_eq!(keys, reference(all));
+            assert_eq!(path_key(&node), *keys.last().unwrap());
+        }
+        walk(None, segments, segments);
+    }
+
+    #[test]
+    fn prefix_keys_are_root_first_at_every_depth() {
+        let names: Vec<String> = (0..80).map(|i| format!("f{i}")).collect();
+        for depth in [1, 5, STACK_DEPTH - 1, STACK_DEPTH, STACK_DEPTH + 1, 70] {
+            let segments: Vec<QueryPathSegment<'_>> = (0..depth)
+                .map(|i| {
+                    if i % 3 == 2 {
+                        QueryPathSegment::Index(i)
+                    } else {
+                        QueryPathSegment::Name(&names[i])
+                    }
+                })
+                .collect();
+            check(&segments);
+        }
+    }
+
+    #[test]
+    fn a_field_belongs_to_the_nearest_tagged_object() {
+        let ledger = Ledger::default();
+        let root = QueryPathNode {
+            parent: None,
+            segment: QueryPathSegment::Name("cases"),
+        };
+        let item = QueryPathNode {
+            parent: Some(&root),
+            segment: QueryPathSegment::Index(3),
+        };
+        let (case, goal) = (Uuid::new_v4(), Uuid::new_v4());
+        ledger.tag(Some(&root), &RowTag::participant(case));
+        ledger.tag(Some(&item), &RowTag::participant(goal));
+        let field = QueryPathNode {
+            parent: Some(&item),
+            segment: QueryPathSegment::Name("name"),
+        };
+        assert_eq!(ledger.row_of(&field).unwrap().participant, Some(goal));
+        let other_item = QueryPathNode {
+            parent: Some(&root),
+            segment: QueryPathSegment::Index(4),
+        };
+        let field = QueryPathNode {
+            parent: Some(&other_item),
+            segment: QueryPathSegment::Name("name"),
+        };
+        assert_eq!(ledger.row_of(&field).unwrap().participant, Some(case));
+    }
 }

@@ -288,9 +288,7 @@ async fn prefetch_from<C: Contract>(
             )
         }))
         .await?;
-        agency
-            .prefetch(subjects.into_iter().flatten().collect())
-            .await;
+        agency.prefetch(subjects.into_iter().flatten().collect());
         Ok::<_, async_graphql::Error>(())
     });
     futures::future::try_join_all(asks).await?;

@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entities::enums::{AgencyKind, Benefit};
 use entities::{employment_service_record as af, social_insurance_record as fk};
 use serde_json::{Map, Value};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::http::{HttpSource, UpstreamError};
@@ -263,50 +264,70 @@ impl Fields<'_> {
     }
 }
 
+/// The prefetch's call, which later loads wait for instead of asking again.
+type InFlight =
+    futures::future::Shared<futures::future::BoxFuture<'static, Result<(), UpstreamError>>>;
+
 /// A request's loader for one agency's API.
 pub struct AgencyLoader<C: Contract> {
     pub source: Arc<HttpSource>,
-    loader: DataLoader<UpstreamLoader<C>, HashMapCache>,
+    loader: Arc<DataLoader<UpstreamLoader<C>, HashMapCache>>,
+    /// The prefetch's call while it runs (the rest of the page resolves
+    /// meanwhile; only the records fields wait for it).
+    in_flight: std::sync::Mutex<Option<InFlight>>,
     /// Set when this request's call failed: the agency is not asked again
     /// in the same request (the failure is the answer for everyone on it).
     failure: std::sync::Mutex<Option<UpstreamError>>,
 }
 
 impl<C: Contract> AgencyLoader<C> {
-    /// Asks about everyone at once, ahead of the fields that need them (a
-    /// page's list resolver knows the whole page). The nested fields then
-    /// find their answers cached: one call per agency, whatever the timing
-    /// of the resolvers that would otherwise each join the batch window.
-    pub async fn prefetch(&self, subjects: Vec<Subject>) {
+    /// Starts asking about everyone at once, ahead of the fields that need
+    /// them (a page's list resolver knows the whole page), and returns
+    /// without waiting. The nested fields then find their answers cached:
+    /// one call per agency, whatever the timing of the resolvers that would
+    /// otherwise each join the batch window.
+    pub fn prefetch(&self, subjects: Vec<Subject>) {
+        use futures::FutureExt;
         if subjects.is_empty() || self.failed().is_some() {
             return;
         }
-        if let Err(e) = self.loader.load_many(subjects).await {
-            *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-        }
+        let loader = self.loader.clone();
+        let call = tokio::spawn(
+            async move { loader.load_many(subjects).await.map(|_| ()) }
+                .instrument(tracing::Span::current()),
+        );
+        let call = async move { call.await.unwrap_or(Err(UpstreamError::Unreachable)) };
+        *lock(&self.in_flight) = Some(call.boxed().shared());
     }
 
     /// What the agency says about one person (batched with the others of
     /// this request that are not prefetched).
     pub async fn load(&self, subject: Subject) -> Result<Answer<C::Model>, UpstreamError> {
+        let in_flight = lock(&self.in_flight).clone();
+        if let Some(call) = in_flight {
+            if let Err(e) = call.await {
+                *lock(&self.failure) = Some(e);
+            }
+        }
         if let Some(e) = self.failed() {
             return Err(e);
         }
         match self.loader.load_one(subject).await {
             Ok(answer) => Ok(answer.unwrap_or_default()),
             Err(e) => {
-                *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone());
+                *lock(&self.failure) = Some(e.clone());
                 Err(e)
             }
         }
     }
 
     fn failed(&self) -> Option<UpstreamError> {
-        self.failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock(&self.failure).clone()
     }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// This request's loaders for the agencies that answer contract `C`.
@@ -314,13 +335,16 @@ pub fn loaders<C: Contract>(upstreams: &Upstreams) -> Vec<AgencyLoader<C>> {
     upstreams
         .of_kind(C::KIND)
         .map(|source| AgencyLoader {
-            loader: DataLoader::with_cache(
-                UpstreamLoader::new(source.clone()),
-                tokio::spawn,
-                HashMapCache::default(),
-            )
-            .max_batch_size(source.max_batch()),
+            loader: Arc::new(
+                DataLoader::with_cache(
+                    UpstreamLoader::new(source.clone()),
+                    tokio::spawn,
+                    HashMapCache::default(),
+                )
+                .max_batch_size(source.max_batch()),
+            ),
             source: source.clone(),
+            in_flight: std::sync::Mutex::new(None),
             failure: std::sync::Mutex::new(None),
         })
         .collect()
