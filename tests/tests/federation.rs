@@ -395,3 +395,125 @@ async fn an_agency_read_live_cannot_write_its_records_here() {
         .await;
     assert!(a.codes().contains(&"FORBIDDEN".to_string()), "{:#}", a.body);
 }
+
+/// The bulkhead: at most `max_concurrency` calls to one agency at once;
+/// the others wait for a slot (within their deadline).
+#[tokio::test]
+async fn at_most_max_concurrency_calls_go_to_an_agency_at_once() {
+    use gateway::auth::client_credentials::{ClientCredentials, ClientCredentialsSettings};
+    use gateway::sources::http::HttpSource;
+    use std::sync::Arc;
+    use tests::simulator::{SimAgency, Simulator, SimulatorConfig};
+
+    let sim = Simulator::start(SimulatorConfig {
+        agency: SimAgency::EmploymentService,
+        client_id: "c".into(),
+        client_secret: "s".into(),
+        token_lifetime: Duration::from_secs(3600),
+    })
+    .await;
+    sim.set_mode(Mode::Slow(Duration::from_millis(300)));
+    let credentials = ClientCredentials::new(
+        "af",
+        ClientCredentialsSettings {
+            token_url: sim.token_url(),
+            client_id: "c".into(),
+            client_secret: "s".into(),
+            scopes: Vec::new(),
+            refresh_margin: Duration::from_secs(30),
+            timeout: Duration::from_secs(5),
+        },
+    )
+    .expect("client");
+    let mut config = HttpSourceConfig::new(sim.url());
+    config.max_concurrency = 2;
+    config.timeout_ms = 5_000;
+    let source = HttpSource::new(
+        "af",
+        uuid::Uuid::new_v4(),
+        entities::enums::AgencyKind::EmploymentService,
+        config,
+        Arc::new(credentials),
+        Arc::new(gateway::metrics::Metrics::new()),
+    )
+    .expect("source");
+    let body = json!({ "personnummer": [tests::test_pnr(1)] });
+    let started = Instant::now();
+    let calls = (0..6).map(|_| source.post("/v1/employment-service-records/lookup", &body));
+    let results = futures::future::join_all(calls).await;
+    let took = started.elapsed();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(sim.lookups(), 6);
+    // Six calls of 300 ms, two at a time: three waves.
+    assert!(
+        took >= Duration::from_millis(850),
+        "six slow calls took {took:?}: more than two ran at once"
+    );
+    assert!(took < Duration::from_millis(2000), "{took:?}");
+}
+
+/// `gateway demo --af-source URL --fk-source URL`: the agencies become
+/// http sources called as the simulators' client, and the data files the
+/// simulators serve are the demo database's records, in the contract.
+#[tokio::test]
+async fn the_demo_points_agencies_at_simulators_and_writes_their_data() {
+    use gateway::demo::Upstreams;
+    use tests::simulator::{contract::read_data_file, SimAgency};
+
+    let app = TestApp::start().await;
+    app.seed(40, 3).await;
+    let upstreams = Upstreams {
+        employment_service: Some("http://af-simulator:8091".into()),
+        social_insurance: Some("http://fk-simulator:8092/".into()),
+        client_secret: Some("demo-secret".into()),
+    };
+    let mut config = app.config.clone();
+    upstreams.configure(&mut config).expect("configure");
+    config.validate().expect("a valid config");
+    let af = &config.agencies["af"];
+    assert!(
+        matches!(&af.source, gateway::config::SourceConfig::Http(h) if h.base_url == "http://af-simulator:8091")
+    );
+    assert_eq!(
+        af.client.as_ref().map(|c| c.token_url.as_str()),
+        Some("http://af-simulator:8091/oauth/token")
+    );
+    let fk = &config.agencies["fk"];
+    assert!(
+        matches!(&fk.source, gateway::config::SourceConfig::Http(h) if h.base_url == "http://fk-simulator:8092")
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    upstreams
+        .write_data(&app.db, &config, dir.path())
+        .await
+        .expect("write the simulators' data");
+    let af_records = read_data_file(
+        SimAgency::EmploymentService,
+        &dir.path().join("upstream/employment-service.json"),
+    )
+    .expect("AF's file is in the contract");
+    let fk_records = read_data_file(
+        SimAgency::SocialInsurance,
+        &dir.path().join("upstream/social-insurance.json"),
+    )
+    .expect("FK's file is in the contract");
+    assert_eq!(
+        af_records.len() as i64,
+        app.count("employment_service_record").await
+    );
+    assert_eq!(
+        fk_records.len() as i64,
+        app.count("social_insurance_record").await
+    );
+
+    // Without the secret the demo refuses to start rather than guess one.
+    let mut config = app.config.clone();
+    let err = Upstreams {
+        client_secret: None,
+        ..upstreams
+    }
+    .configure(&mut config)
+    .unwrap_err();
+    assert!(err.to_string().contains("SIMULATOR_CLIENT_SECRET"), "{err}");
+}
