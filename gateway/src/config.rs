@@ -816,6 +816,17 @@ impl Config {
                         return Err(invalid(key(k), "must be at least 1"));
                     }
                 }
+                // Bounded above too: a deadline this far out is a typo,
+                // and times are added to the clock.
+                for (k, v, max) in [
+                    ("source.timeout_ms", h.timeout_ms, 600_000),
+                    ("source.connect_timeout_ms", h.connect_timeout_ms, 600_000),
+                    ("source.breaker_open_ms", h.breaker_open_ms, 86_400_000),
+                ] {
+                    if v > max {
+                        return Err(invalid(key(k), format!("at most {max}")));
+                    }
+                }
                 if h.max_batch == 0 || h.max_batch > 500 {
                     return Err(invalid(
                         key("source.max_batch"),

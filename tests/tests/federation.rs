@@ -297,6 +297,8 @@ async fn dropped_connections_are_retried_within_the_budget() {
     assert!(codes_at(&a, "employmentServiceRecords")
         .iter()
         .any(|(_, e)| e["reason"] == "unavailable"));
+    // The first attempt and one retry, then not again in this request.
+    assert_eq!(f.af.lookups(), 2);
     f.af.set_mode(Mode::Normal);
     let a = f.page(10).await;
     assert!(codes_at(&a, "employmentServiceRecords")
@@ -516,4 +518,81 @@ async fn the_demo_points_agencies_at_simulators_and_writes_their_data() {
     .configure(&mut config)
     .unwrap_err();
     assert!(err.to_string().contains("SIMULATOR_CLIENT_SECRET"), "{err}");
+}
+
+/// The prefetch asks only for fields the policy lets the caller read: a
+/// placement coordinator may not read FK's records, so FK is not asked,
+/// even with a consent from FK to the municipality.
+#[tokio::test]
+async fn no_grant_no_question_to_the_agency() {
+    let f = federated(|_| {}).await;
+    let token = f.app.token(
+        "lund",
+        "placement_coordinator",
+        gateway::seed::DEMO_PLACEMENT_COORDINATOR,
+    );
+    let a = f
+        .app
+        .graphql(
+            Some(&token),
+            "{ cases(first: 30) { edges { node { id socialInsuranceRecords { benefit } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        a.codes().contains(&"FORBIDDEN_FIELD".to_string()),
+        "{:#}",
+        a.body
+    );
+    assert_eq!(
+        f.fk.lookups(),
+        0,
+        "FK was asked for a field the caller may not read"
+    );
+}
+
+/// Two pages in one query: each person is asked about once, and an agency
+/// that failed is not asked again in the same request.
+#[tokio::test]
+async fn two_pages_in_one_request_ask_once_and_a_failure_is_not_repeated() {
+    let f = federated(|s| s.max_retries = 0).await;
+    let officer = f
+        .app
+        .token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
+    let q = "{ a: cases(first: 20) { edges { node { employmentServiceRecords { externalId } } } }
+               b: cases(first: 30) { edges { node { employmentServiceRecords { externalId } } } } }";
+    let a = f.app.graphql(Some(&officer), q, json!({})).await;
+    assert_eq!(a.status, 200, "{:#}", a.body);
+    let asked: usize = f.af.lookup_sizes().iter().sum();
+    let distinct = 30; // the second page holds the first one's 20 cases
+    assert!(asked <= distinct, "{:?} people asked", f.af.lookup_sizes());
+    assert!(f.af.lookups() <= 2, "{} calls", f.af.lookups());
+
+    f.af.set_mode(Mode::Fail(503));
+    let before = f.af.lookups();
+    let a = f.app.graphql(Some(&officer), q, json!({})).await;
+    assert!(a
+        .errors()
+        .iter()
+        .any(|e| e["extensions"]["reason"] == "unavailable"));
+    assert_eq!(
+        f.af.lookups() - before,
+        1,
+        "the failed agency was asked again"
+    );
+}
+
+/// More people than the contract's batch allows are split into calls of
+/// at most `max_batch`.
+#[tokio::test]
+async fn lookups_stay_within_the_contracts_batch_size() {
+    let f = federated(|s| s.max_batch = 4).await;
+    let a = f.page(40).await;
+    assert_eq!(a.status, 200, "{:#}", a.body);
+    let sizes = f.af.lookup_sizes();
+    assert!(sizes.len() > 1, "{sizes:?}");
+    assert!(sizes.iter().all(|n| *n <= 4), "{sizes:?}");
+    assert!(codes_at(&a, "employmentServiceRecords")
+        .iter()
+        .all(|(code, _)| code == "CONSENT_REQUIRED"));
 }

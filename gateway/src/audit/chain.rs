@@ -96,8 +96,8 @@ pub(super) fn validate(events: &[NewEvent]) -> Result<(), AuditError> {
     Ok(())
 }
 
-/// Takes the append lock inside `tx` (PostgreSQL: the advisory lock; SQLite:
-/// the write lock, by writing first), reads the head, inserts the events
+/// Takes the append lock inside `tx` (PostgreSQL: the head row, locked by
+/// its read; SQLite: the write lock, by writing first), reads the head, inserts the events
 /// and their index rows chained onto it, and moves the head. Does not commit.
 pub(super) async fn append(
     tx: &DatabaseTransaction,

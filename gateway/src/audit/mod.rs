@@ -119,7 +119,7 @@ pub enum AuditError {
 ///   than on the database, keeps a burst of reads from parking every pooled
 ///   connection on the database's lock.
 /// - in the database, every append first takes a lock that spans replicas
-///   and lasts until commit: `pg_advisory_xact_lock` on PostgreSQL; on
+///   and lasts until commit: the head row, read `FOR UPDATE`, on PostgreSQL; on
 ///   SQLite, the database's write lock, taken by making the append's first
 ///   statement a write (a deferred transaction that read first could race
 ///   another writer and fail instead of waiting).

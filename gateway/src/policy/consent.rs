@@ -62,11 +62,6 @@ pub fn covers(
     })
 }
 
-/// Another agency's records are returned only under a consent covering
-/// the type's classification (`EmploymentServiceRecord.*` in the policy),
-/// this case and today. Withheld rows are reported as CONSENT_REQUIRED at
-/// this field's path and in `extensions.redacted`, so "withheld" differs
-/// from "none".
 /// May the caller see `owner`'s records of `type_name` about the case's
 /// participant (its own, or under a consent covering them)? Asked before
 /// another agency's API is called: asking it without a consent would by
@@ -110,6 +105,11 @@ async fn consents_of(
         .unwrap_or_default())
 }
 
+/// Another agency's records are returned only under a consent covering
+/// the type's classification (`EmploymentServiceRecord.*` in the policy),
+/// this case and today. Withheld rows are reported as CONSENT_REQUIRED at
+/// this field's path and in `extensions.redacted`, so "withheld" differs
+/// from "none".
 pub async fn consented_rows<T>(
     ctx: &async_graphql::Context<'_>,
     case: &entities::shared_case::Model,

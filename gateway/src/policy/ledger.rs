@@ -5,6 +5,7 @@
 //! extension fills it and turns it into the `redacted` list and the audit
 //! events when the operation ends.
 
+use std::collections::hash_map::RandomState;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Mutex;
@@ -223,20 +224,13 @@ pub fn path_of(node: &QueryPathNode<'_>) -> Vec<PathSegment> {
 /// depth limit keeps them rare) take a heap buffer.
 const STACK_DEPTH: usize = 32;
 
-/// The two hashers' keys: random per process, so nobody can pick aliases
-/// whose paths collide with another object's (both 64-bit halves of a key
-/// would have to collide at once, under keys they cannot know).
-fn hash_keys() -> &'static (foldhash::quality::FixedState, foldhash::quality::FixedState) {
-    static KEYS: std::sync::OnceLock<(
-        foldhash::quality::FixedState,
-        foldhash::quality::FixedState,
-    )> = std::sync::OnceLock::new();
-    KEYS.get_or_init(|| {
-        (
-            foldhash::quality::FixedState::with_seed(rand::random()),
-            foldhash::quality::FixedState::with_seed(rand::random()),
-        )
-    })
+/// The two hashers' keys: SipHash with random keys per process, so nobody
+/// can pick aliases whose paths collide with another object's (both 64-bit
+/// halves of a key would have to collide at once, under keys they cannot
+/// know). Which row a field belongs to drives the consent checks.
+fn hash_keys() -> &'static (RandomState, RandomState) {
+    static KEYS: std::sync::OnceLock<(RandomState, RandomState)> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| (RandomState::new(), RandomState::new()))
 }
 
 /// The key of the path to `node` (the last of its prefix keys).

@@ -258,7 +258,7 @@ pub async fn case_page(
     let count = ctx.look_ahead().field("totalCount").exists();
     let page = cases::list(rc.db(), scope, &filter, after, first, count).await?;
     // One call per agency read live for the whole page.
-    super::records::prefetch(ctx, &page.rows).await?;
+    super::records::prefetch(ctx, &page.rows).await;
     let mut conn = Connection::with_additional_fields(
         after.is_some(),
         page.has_next,

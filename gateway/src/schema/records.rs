@@ -240,35 +240,40 @@ async fn with_upstream<C: Contract>(
     Ok(rows)
 }
 
-/// Before a page of cases resolves: asks each agency read live, in one
-/// call, about everyone on the page whose records the caller may see and
-/// whose records the query selects.
-pub async fn prefetch(ctx: &Context<'_>, cases: &[shared_case::Model]) -> Result<()> {
+/// Before a page of cases resolves: starts asking each agency read live,
+/// in one call, about everyone on the page whose records the query selects,
+/// the policy lets the caller read, and a consent (or ownership) lets the
+/// caller see. It cannot fail the page: a person it cannot decide about is
+/// left to the records field, which reports its own error.
+pub async fn prefetch(ctx: &Context<'_>, cases: &[shared_case::Model]) {
     let r = rc(ctx);
     if cases.is_empty() || r.services.upstreams.all().next().is_none() {
-        return Ok(());
+        return;
     }
     let node = ctx.look_ahead().field("edges").field("node");
+    let wanted = |field: &str| {
+        node.field(field).exists()
+            && r.policy
+                .field("Case", field)
+                .is_some_and(|f| r.access.can_read(f))
+    };
     let af = async {
-        if node.field("employmentServiceRecords").exists() {
+        if wanted("employmentServiceRecords") {
             prefetch_from(
                 ctx,
                 cases,
                 "EmploymentServiceRecord",
                 &r.loaders.af_upstream,
             )
-            .await?;
+            .await;
         }
-        Ok::<_, async_graphql::Error>(())
     };
     let fk = async {
-        if node.field("socialInsuranceRecords").exists() {
-            prefetch_from(ctx, cases, "SocialInsuranceRecord", &r.loaders.fk_upstream).await?;
+        if wanted("socialInsuranceRecords") {
+            prefetch_from(ctx, cases, "SocialInsuranceRecord", &r.loaders.fk_upstream).await;
         }
-        Ok(())
     };
-    let (af, fk) = futures::join!(af, fk);
-    af.and(fk)
+    futures::join!(af, fk);
 }
 
 async fn prefetch_from<C: Contract>(
@@ -276,23 +281,17 @@ async fn prefetch_from<C: Contract>(
     cases: &[shared_case::Model],
     type_name: &str,
     upstream: &[AgencyLoader<C>],
-) -> Result<()> {
-    let asks = upstream.iter().map(|agency| async move {
-        let subjects = futures::future::try_join_all(cases.iter().map(|case| async move {
-            Ok::<_, async_graphql::Error>(
-                if consent::may_see(ctx, case, type_name, agency.source.agency_id()).await? {
-                    Some(subject_of(ctx, case.participant_id).await?)
-                } else {
-                    None
-                },
-            )
+) {
+    for agency in upstream {
+        let subjects = futures::future::join_all(cases.iter().map(|case| async move {
+            match consent::may_see(ctx, case, type_name, agency.source.agency_id()).await {
+                Ok(true) => subject_of(ctx, case.participant_id).await.ok(),
+                _ => None,
+            }
         }))
-        .await?;
+        .await;
         agency.prefetch(subjects.into_iter().flatten().collect());
-        Ok::<_, async_graphql::Error>(())
-    });
-    futures::future::try_join_all(asks).await?;
-    Ok(())
+    }
 }
 
 /// Is `agency` a member of the case?

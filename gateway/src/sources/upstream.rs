@@ -264,65 +264,78 @@ impl Fields<'_> {
     }
 }
 
-/// The prefetch's call, which later loads wait for instead of asking again.
+/// A prefetch's call, which later loads wait for instead of asking again.
 type InFlight =
     futures::future::Shared<futures::future::BoxFuture<'static, Result<(), UpstreamError>>>;
+
+/// What this request has asked one agency so far.
+#[derive(Default)]
+struct Asked {
+    /// Everyone a prefetch has asked about (each person at most once).
+    subjects: std::collections::HashSet<Subject>,
+    /// The prefetches' calls; loads wait for all of them.
+    in_flight: Vec<InFlight>,
+    /// Set when a call failed: the agency is not asked again in this
+    /// request (the failure is the answer for everyone on it).
+    failure: Option<UpstreamError>,
+}
 
 /// A request's loader for one agency's API.
 pub struct AgencyLoader<C: Contract> {
     pub source: Arc<HttpSource>,
     loader: Arc<DataLoader<UpstreamLoader<C>, HashMapCache>>,
-    /// The prefetch's call while it runs (the rest of the page resolves
-    /// meanwhile; only the records fields wait for it).
-    in_flight: std::sync::Mutex<Option<InFlight>>,
-    /// Set when this request's call failed: the agency is not asked again
-    /// in the same request (the failure is the answer for everyone on it).
-    failure: std::sync::Mutex<Option<UpstreamError>>,
+    asked: Arc<std::sync::Mutex<Asked>>,
 }
 
 impl<C: Contract> AgencyLoader<C> {
     /// Starts asking about everyone at once, ahead of the fields that need
     /// them (a page's list resolver knows the whole page), and returns
-    /// without waiting. The nested fields then find their answers cached:
-    /// one call per agency, whatever the timing of the resolvers that would
-    /// otherwise each join the batch window.
+    /// without waiting: the rest of the page resolves meanwhile, and the
+    /// records fields find their answers cached. People a prefetch of this
+    /// request already asked about are not asked again.
     pub fn prefetch(&self, subjects: Vec<Subject>) {
         use futures::FutureExt;
-        if subjects.is_empty() || self.failed().is_some() {
+        let mut asked = lock(&self.asked);
+        if asked.failure.is_some() {
             return;
         }
-        let loader = self.loader.clone();
+        let new: Vec<Subject> = subjects
+            .into_iter()
+            .filter(|s| asked.subjects.insert(s.clone()))
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        let (loader, memo) = (self.loader.clone(), self.asked.clone());
         let call = tokio::spawn(
-            async move { loader.load_many(subjects).await.map(|_| ()) }
-                .instrument(tracing::Span::current()),
+            async move {
+                let result = loader.load_many(new).await.map(|_| ());
+                if let Err(e) = &result {
+                    lock(&memo).failure.get_or_insert(e.clone());
+                }
+                result
+            }
+            .instrument(tracing::Span::current()),
         );
         let call = async move { call.await.unwrap_or(Err(UpstreamError::Unreachable)) };
-        *lock(&self.in_flight) = Some(call.boxed().shared());
+        asked.in_flight.push(call.boxed().shared());
     }
 
-    /// What the agency says about one person (batched with the others of
-    /// this request that are not prefetched).
+    /// What the agency says about one person: from a prefetch when one
+    /// asked, else batched with the other such loads of this request.
     pub async fn load(&self, subject: Subject) -> Result<Answer<C::Model>, UpstreamError> {
-        let in_flight = lock(&self.in_flight).clone();
-        if let Some(call) = in_flight {
-            if let Err(e) = call.await {
-                *lock(&self.failure) = Some(e);
-            }
-        }
-        if let Some(e) = self.failed() {
+        let in_flight = lock(&self.asked).in_flight.clone();
+        futures::future::join_all(in_flight).await;
+        if let Some(e) = lock(&self.asked).failure.clone() {
             return Err(e);
         }
         match self.loader.load_one(subject).await {
             Ok(answer) => Ok(answer.unwrap_or_default()),
             Err(e) => {
-                *lock(&self.failure) = Some(e.clone());
+                lock(&self.asked).failure.get_or_insert(e.clone());
                 Err(e)
             }
         }
-    }
-
-    fn failed(&self) -> Option<UpstreamError> {
-        lock(&self.failure).clone()
     }
 }
 
@@ -344,8 +357,7 @@ pub fn loaders<C: Contract>(upstreams: &Upstreams) -> Vec<AgencyLoader<C>> {
                 .max_batch_size(source.max_batch()),
             ),
             source: source.clone(),
-            in_flight: std::sync::Mutex::new(None),
-            failure: std::sync::Mutex::new(None),
+            asked: Arc::default(),
         })
         .collect()
 }
@@ -374,13 +386,23 @@ impl<C: Contract> Loader<Subject> for UpstreamLoader<C> {
         &self,
         keys: &[Subject],
     ) -> Result<HashMap<Subject, Answer<C::Model>>, UpstreamError> {
-        let asked: Vec<&str> = keys
-            .iter()
-            .map(|s| s.personnummer.expose_digits())
-            .collect();
-        let body = serde_json::json!({ "personnummer": asked });
-        let bytes = self.source.post(C::PATH, &body).await?;
-        decode::<C>(&bytes, keys, self.source.agency_id())
+        // The contract takes at most `max_batch` people per call; a bigger
+        // request (several pages in one query) is split, the parts asked
+        // at once, and fails whole if any part fails.
+        let parts = keys.chunks(self.source.max_batch()).map(|part| async move {
+            let asked: Vec<&str> = part
+                .iter()
+                .map(|s| s.personnummer.expose_digits())
+                .collect();
+            let body = serde_json::json!({ "personnummer": asked });
+            let bytes = self.source.post(C::PATH, &body).await?;
+            decode::<C>(&bytes, part, self.source.agency_id())
+        });
+        let mut out = HashMap::with_capacity(keys.len());
+        for part in futures::future::try_join_all(parts).await? {
+            out.extend(part);
+        }
+        Ok(out)
     }
 }
 
@@ -427,8 +449,7 @@ fn decode<C: Contract>(
         }
         .ok_or_else(|| invalid(&format!("records[{i}] is not about a person asked about")))?;
         let answer = out.entry(subject.clone()).or_default();
-        let external_id = fields.text("externalId", 100);
-        let decoded = external_id.clone().and_then(|ext| {
+        let decoded = fields.text("externalId", 100).and_then(|ext| {
             if !seen.insert(ext.clone()) {
                 return Err("externalId: appears twice in the answer".into());
             }
@@ -437,10 +458,9 @@ fn decode<C: Contract>(
         });
         match decoded {
             Ok(model) => answer.records.push(model),
-            Err(problem) => answer.invalid.push(match external_id {
-                Ok(ext) => format!("record {ext}: {problem}"),
-                Err(_) => format!("records[{i}]: {problem}"),
-            }),
+            // By position, not by the agency's id: an id is the agency's
+            // value, and messages never repeat values.
+            Err(problem) => answer.invalid.push(format!("records[{i}]: {problem}")),
         }
     }
     Ok(out)
@@ -495,7 +515,7 @@ mod tests {
         assert_eq!(out[&b].records.len(), 1);
         assert_eq!(
             out[&b].invalid,
-            vec!["record AF-2: registeredOn: not a date (YYYY-MM-DD)"]
+            vec!["records[1]: registeredOn: not a date (YYYY-MM-DD)"]
         );
         // The offending value is not repeated.
         assert!(!out[&b].invalid[0].contains("1990"));

@@ -89,6 +89,20 @@ impl From<UpstreamError> for Failure {
     }
 }
 
+/// A breaker permit whose outcome was not reported: given back on drop.
+struct Unreported<'a> {
+    breaker: &'a Breaker,
+    permit: Option<breaker::Permit>,
+}
+
+impl Drop for Unreported<'_> {
+    fn drop(&mut self) {
+        if let Some(permit) = self.permit.take() {
+            self.breaker.abandon(permit);
+        }
+    }
+}
+
 pub struct HttpSource {
     code: String,
     agency_id: Uuid,
@@ -208,6 +222,12 @@ impl HttpSource {
         let Some(permit) = self.breaker.permit(Instant::now()) else {
             return Err(UpstreamError::CircuitOpen);
         };
+        // A call dropped before it reports (its request was cancelled) must
+        // not leave a half-open breaker waiting for its probe forever.
+        let mut unreported = Unreported {
+            breaker: &self.breaker,
+            permit: Some(permit),
+        };
         self.breaker_moved(None);
         // Did the call reach the agency before the deadline cut it off?
         let reached = AtomicBool::new(false);
@@ -226,7 +246,6 @@ impl HttpSource {
             Err(_) if !reached.load(Ordering::Relaxed) => {
                 // Queued behind the bulkhead all along: the agency's slots
                 // are busy with earlier calls, which report for themselves.
-                self.breaker.abandon(permit);
                 return Err(UpstreamError::Overloaded);
             }
             Err(_) => Err(UpstreamError::Timeout(self.config.timeout_ms)),
@@ -237,6 +256,7 @@ impl HttpSource {
             Err(UpstreamError::Refused(_)) => true,
             Err(_) => false,
         };
+        unreported.permit = None;
         let moved = self.breaker.record(permit, healthy, Instant::now());
         self.breaker_moved(moved);
         result
