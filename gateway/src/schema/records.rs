@@ -10,7 +10,7 @@ use entities::enums::AgencyKind;
 use entities::{employment_service_record as af, shared_case, social_insurance_record as fk};
 use uuid::Uuid;
 
-use super::context::{load_err, rc};
+use super::context::{load_err, rc, ChildLoader};
 use super::enums::Benefit;
 use super::input;
 use super::org::{agency_by_id, Agency};
@@ -111,66 +111,57 @@ pub async fn af_records(
     ctx: &Context<'_>,
     case: &shared_case::Model,
 ) -> Result<Vec<Row<EmploymentServiceRecord>>> {
-    let r = rc(ctx);
-    let stored = r
-        .loaders
-        .participant_af_records
-        .load_one(case.participant_id)
-        .await
-        .map_err(load_err)?
-        .unwrap_or_default();
-    let rows = with_upstream(
+    let loaders = &rc(ctx).loaders;
+    records_of(
         ctx,
         case,
-        "EmploymentServiceRecord",
-        stored,
-        &r.loaders.af_upstream,
-        |m| m.owner_agency_id,
+        &loaders.participant_af_records,
+        &loaders.af_upstream,
+        EmploymentServiceRecord,
     )
-    .await?;
-    let shown = consent::consented_rows(ctx, case, "EmploymentServiceRecord", rows, |r| {
-        r.owner_agency_id
-    })
-    .await?;
-    Ok(shown
-        .into_iter()
-        .map(|m| {
-            let tag = record_tag(m.participant_id, m.owner_agency_id, Some(case.id));
-            Row::new(EmploymentServiceRecord(m), tag)
-        })
-        .collect())
+    .await
 }
 
 pub async fn fk_records(
     ctx: &Context<'_>,
     case: &shared_case::Model,
 ) -> Result<Vec<Row<SocialInsuranceRecord>>> {
-    let r = rc(ctx);
-    let stored = r
-        .loaders
-        .participant_fk_records
+    let loaders = &rc(ctx).loaders;
+    records_of(
+        ctx,
+        case,
+        &loaders.participant_fk_records,
+        &loaders.fk_upstream,
+        SocialInsuranceRecord,
+    )
+    .await
+}
+
+/// An agency kind's records about the case's participant, wherever each
+/// agency keeps them, that the caller may see, as rows of the answer.
+async fn records_of<C: Contract, T>(
+    ctx: &Context<'_>,
+    case: &shared_case::Model,
+    stored: &ChildLoader<C::Entity>,
+    upstream: &[AgencyLoader<C>],
+    wrap: fn(C::Model) -> T,
+) -> Result<Vec<Row<T>>>
+where
+    C::Model: Sync,
+    <C::Entity as sea_orm::EntityTrait>::Column: Send + Sync,
+{
+    let stored = stored
         .load_one(case.participant_id)
         .await
         .map_err(load_err)?
         .unwrap_or_default();
-    let rows = with_upstream(
-        ctx,
-        case,
-        "SocialInsuranceRecord",
-        stored,
-        &r.loaders.fk_upstream,
-        |m| m.owner_agency_id,
-    )
-    .await?;
-    let shown = consent::consented_rows(ctx, case, "SocialInsuranceRecord", rows, |r| {
-        r.owner_agency_id
-    })
-    .await?;
+    let rows = with_upstream(ctx, case, stored, upstream).await?;
+    let shown = consent::consented_rows(ctx, case, C::TYPE_NAME, rows, C::owner).await?;
     Ok(shown
         .into_iter()
         .map(|m| {
-            let tag = record_tag(m.participant_id, m.owner_agency_id, Some(case.id));
-            Row::new(SocialInsuranceRecord(m), tag)
+            let tag = record_tag(C::participant(&m), C::owner(&m), Some(case.id));
+            Row::new(wrap(m), tag)
         })
         .collect())
 }
@@ -184,11 +175,10 @@ pub async fn fk_records(
 async fn with_upstream<C: Contract>(
     ctx: &Context<'_>,
     case: &shared_case::Model,
-    type_name: &str,
     stored: Vec<C::Model>,
     upstream: &[AgencyLoader<C>],
-    owner: impl Fn(&C::Model) -> Uuid,
 ) -> Result<Vec<C::Model>> {
+    let (type_name, owner) = (C::TYPE_NAME, C::owner);
     if upstream.is_empty() {
         return Ok(stored);
     }
@@ -259,18 +249,12 @@ pub async fn prefetch(ctx: &Context<'_>, cases: &[shared_case::Model]) {
     };
     let af = async {
         if wanted("employmentServiceRecords") {
-            prefetch_from(
-                ctx,
-                cases,
-                "EmploymentServiceRecord",
-                &r.loaders.af_upstream,
-            )
-            .await;
+            prefetch_from(ctx, cases, &r.loaders.af_upstream).await;
         }
     };
     let fk = async {
         if wanted("socialInsuranceRecords") {
-            prefetch_from(ctx, cases, "SocialInsuranceRecord", &r.loaders.fk_upstream).await;
+            prefetch_from(ctx, cases, &r.loaders.fk_upstream).await;
         }
     };
     futures::join!(af, fk);
@@ -279,9 +263,9 @@ pub async fn prefetch(ctx: &Context<'_>, cases: &[shared_case::Model]) {
 async fn prefetch_from<C: Contract>(
     ctx: &Context<'_>,
     cases: &[shared_case::Model],
-    type_name: &str,
     upstream: &[AgencyLoader<C>],
 ) {
+    let type_name = C::TYPE_NAME;
     for agency in upstream {
         let subjects = futures::future::join_all(cases.iter().map(|case| async move {
             match consent::may_see(ctx, case, type_name, agency.source.agency_id()).await {

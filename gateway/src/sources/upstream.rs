@@ -106,7 +106,14 @@ pub trait Contract: Send + Sync + 'static {
     const PATH: &'static str;
     /// The agencies that answer this contract.
     const KIND: AgencyKind;
+    /// The schema type, as the policy names it.
+    const TYPE_NAME: &'static str;
+    /// The table the same records live in when written through the API.
+    type Entity: sea_orm::EntityTrait<Model = Self::Model>;
     type Model: Clone + Send + Sync + 'static;
+    /// The agency that owns a record, and the participant it is about.
+    fn owner(m: &Self::Model) -> Uuid;
+    fn participant(m: &Self::Model) -> Uuid;
     fn decode(
         fields: &Fields<'_>,
         id: Uuid,
@@ -121,7 +128,17 @@ pub struct SocialInsurance;
 impl Contract for EmploymentService {
     const PATH: &'static str = "/v1/employment-service-records/lookup";
     const KIND: AgencyKind = AgencyKind::EmploymentService;
+    const TYPE_NAME: &'static str = "EmploymentServiceRecord";
+    type Entity = af::Entity;
     type Model = af::Model;
+
+    fn owner(m: &af::Model) -> Uuid {
+        m.owner_agency_id
+    }
+
+    fn participant(m: &af::Model) -> Uuid {
+        m.participant_id
+    }
 
     fn decode(
         f: &Fields<'_>,
@@ -150,7 +167,17 @@ impl Contract for EmploymentService {
 impl Contract for SocialInsurance {
     const PATH: &'static str = "/v1/social-insurance-records/lookup";
     const KIND: AgencyKind = AgencyKind::SocialInsurance;
+    const TYPE_NAME: &'static str = "SocialInsuranceRecord";
+    type Entity = fk::Entity;
     type Model = fk::Model;
+
+    fn owner(m: &fk::Model) -> Uuid {
+        m.owner_agency_id
+    }
+
+    fn participant(m: &fk::Model) -> Uuid {
+        m.participant_id
+    }
 
     fn decode(
         f: &Fields<'_>,
