@@ -8,7 +8,7 @@ use entities::{audit_event, audit_head, audit_participant};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    IntoActiveModel, QueryFilter, QuerySelect, QueryTrait, Statement,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -143,30 +143,92 @@ pub(super) async fn append(
         }));
         rows.push(row.into_active_model().reset_all());
     }
-    audit_event::Entity::insert_many(rows)
-        .exec_without_returning(tx)
-        .await?;
-    let mut index = index.into_iter().peekable();
-    while index.peek().is_some() {
-        let chunk: Vec<_> = index.by_ref().take(INDEX_CHUNK).collect();
-        audit_participant::Entity::insert_many(chunk)
-            .exec_without_returning(tx)
-            .await?;
+    let backend = tx.get_database_backend();
+    let mut writes = vec![audit_event::Entity::insert_many(rows).build(backend)];
+    for chunk in index.chunks(INDEX_CHUNK) {
+        writes.push(audit_participant::Entity::insert_many(chunk.to_vec()).build(backend));
     }
     // Conditional on the head read above: a writer that bypassed the lock
     // makes this fail instead of forking the chain.
-    let moved = audit_head::Entity::update_many()
+    let move_head = audit_head::Entity::update_many()
         .col_expr(audit_head::Column::LastSeq, Expr::value(seq))
         .col_expr(audit_head::Column::LastHash, Expr::value(prev_hash))
         .filter(audit_head::Column::Id.eq(HEAD_ID))
         .filter(audit_head::Column::LastSeq.eq(head.last_seq))
         .filter(audit_head::Column::LastHash.eq(head.last_hash))
-        .exec(tx)
-        .await?;
-    if moved.rows_affected != 1 {
+        .build(backend);
+    let moved = match one_statement(&writes, &move_head) {
+        // PostgreSQL: the inserts ride along with the head's move, one
+        // round trip instead of three (the append is on every read's path).
+        Some(all) if backend == DbBackend::Postgres => tx.execute(all).await?,
+        _ => {
+            for write in writes {
+                tx.execute(write).await?;
+            }
+            tx.execute(move_head).await?
+        }
+    };
+    if moved.rows_affected() != 1 {
         return Err(AuditError::HeadMoved);
     }
     Ok(())
+}
+
+/// PostgreSQL's limit of bind parameters in one statement.
+const MAX_PARAMS: usize = 65_535;
+
+/// `WITH w0 AS (<write>), w1 AS (...) <last>`: PostgreSQL runs every
+/// data-modifying part, and the statement reports `last`'s row count. The
+/// parts were built separately, each numbering its parameters from `$1`,
+/// so each part's numbers are shifted past the ones before it. None when
+/// the parameters would exceed PostgreSQL's limit.
+fn one_statement(writes: &[Statement], last: &Statement) -> Option<Statement> {
+    let mut sql = String::from("WITH ");
+    let mut values = Vec::new();
+    let mut append = |part: &Statement, sql: &mut String| {
+        let params = part
+            .values
+            .as_ref()
+            .map(|v| v.0.clone())
+            .unwrap_or_default();
+        sql.push_str(&shift_placeholders(&part.sql, values.len()));
+        values.extend(params);
+    };
+    for (i, write) in writes.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("w{i} AS ("));
+        append(write, &mut sql);
+        sql.push(')');
+    }
+    sql.push(' ');
+    append(last, &mut sql);
+    (values.len() <= MAX_PARAMS)
+        .then(|| Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+}
+
+/// `$n` becomes `$(n + by)`. The statements are sea-query's: identifiers
+/// and placeholders only, every value is bound, so no `$` sits in a literal.
+fn shift_placeholders(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        match digits.parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&digits),
+        }
+    }
+    out
 }
 
 /// The stored row for `e` at `seq` after `prev_hash`, hashed, and the
@@ -203,6 +265,35 @@ fn to_row(seq: i64, prev_hash: String, e: &NewEvent) -> (audit_event::Model, Vec
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn placeholders_are_shifted_past_the_earlier_parts() {
+        assert_eq!(
+            shift_placeholders(
+                r#"INSERT INTO "t" ("a", "b") VALUES ($1, $2), ($3, $10)"#,
+                12
+            ),
+            r#"INSERT INTO "t" ("a", "b") VALUES ($13, $14), ($15, $22)"#
+        );
+        let part = |sql: &str, n: i64| {
+            Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                (0..n).map(sea_orm::Value::from).collect::<Vec<_>>(),
+            )
+        };
+        let all = one_statement(
+            &[part("INSERT A ($1, $2)", 2), part("INSERT B ($1)", 1)],
+            &part("UPDATE H SET x = $1 WHERE y = $2", 2),
+        )
+        .expect("within the limit");
+        assert_eq!(
+            all.sql,
+            "WITH w0 AS (INSERT A ($1, $2)), w1 AS (INSERT B ($3)) UPDATE H SET x = $4 WHERE y = $5"
+        );
+        assert_eq!(all.values.expect("values").0.len(), 5);
+    }
+
     use chrono::TimeZone;
 
     use super::*;
