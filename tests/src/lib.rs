@@ -5,6 +5,7 @@
 //! development issuer that the test's gateway trusts.
 
 pub mod bench;
+pub mod client_auth;
 pub mod federation;
 pub mod flaky_cache;
 pub mod login_provider;

@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Form, Json, Router};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::json;
 
@@ -47,22 +47,8 @@ struct ServerState {
 impl ServerState {
     /// Whether the request authenticates as the server's client (Basic or form).
     fn client_ok(&self, headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
-        let basic = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Basic "))
-            .and_then(|b64| STANDARD.decode(b64).ok())
-            .and_then(|raw| String::from_utf8(raw).ok());
-        let (id, secret) = match basic {
-            // RFC 6749 2.3.1: id and secret are form-urlencoded inside Basic.
-            Some(pair) => match pair.split_once(':') {
-                Some((id, secret)) => (form_decode(id), form_decode(secret)),
-                None => return false,
-            },
-            None => match (form.get("client_id"), form.get("client_secret")) {
-                (Some(id), Some(secret)) => (id.clone(), secret.clone()),
-                _ => return false,
-            },
+        let Some((id, secret)) = crate::client_auth::presented(headers, form) else {
+            return false;
         };
         id == self.client_id && secret == self.client_secret
     }
@@ -82,31 +68,6 @@ impl ServerState {
             tokio::time::sleep(delay).await;
         }
     }
-}
-
-/// Decodes `+` and `%XX` (what a form-urlencoded client id or secret may hold).
-fn form_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => match s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                Some(b) => {
-                    out.push(b);
-                    i += 2;
-                }
-                None => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn invalid_client() -> Response {

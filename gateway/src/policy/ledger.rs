@@ -325,7 +325,10 @@ mod tests {
             let mut keys = Vec::new();
             for_each_prefix_key(&node, |k| keys.push(k));
             assert_eq!(keys, reference(all));
-            assert_eq!(path_key(&node), *keys.last().unwrap());
+            assert_eq!(
+                path_key(&node),
+                *keys.last().expect("a path has at least one segment")
+            );
         }
         walk(None, segments, segments);
     }
@@ -365,7 +368,13 @@ mod tests {
             parent: Some(&item),
             segment: QueryPathSegment::Name("name"),
         };
-        assert_eq!(ledger.row_of(&field).unwrap().participant, Some(goal));
+        assert_eq!(
+            ledger
+                .row_of(&field)
+                .expect("a tagged ancestor")
+                .participant,
+            Some(goal)
+        );
         let other_item = QueryPathNode {
             parent: Some(&root),
             segment: QueryPathSegment::Index(4),
@@ -374,6 +383,12 @@ mod tests {
             parent: Some(&other_item),
             segment: QueryPathSegment::Name("name"),
         };
-        assert_eq!(ledger.row_of(&field).unwrap().participant, Some(case));
+        assert_eq!(
+            ledger
+                .row_of(&field)
+                .expect("a tagged ancestor")
+                .participant,
+            Some(case)
+        );
     }
 }

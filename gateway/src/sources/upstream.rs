@@ -502,7 +502,7 @@ mod tests {
         Subject {
             participant: Uuid::new_v4(),
             personnummer: Personnummer::from_parts(
-                NaiveDate::from_ymd_opt(1985, 3, 14).unwrap(),
+                NaiveDate::from_ymd_opt(1985, 3, 14).expect("a real date"),
                 n,
                 false,
             ),
@@ -535,7 +535,7 @@ mod tests {
             &[a.clone(), b.clone()],
             owner,
         )
-        .unwrap();
+        .expect("a valid answer");
         assert_eq!(out[&a].records.len(), 1);
         assert_eq!(out[&a].records[0].participant_id, a.participant);
         assert_eq!(out[&a].records[0].id, Uuid::new_v5(&owner, b"AF-1"));
@@ -592,7 +592,7 @@ mod tests {
                 "version": 1,
                 "updatedAt": "2026-01-01T10:00:00Z"
             });
-            for (k, v) in patch.as_object().unwrap() {
+            for (k, v) in patch.as_object().expect("patches are objects") {
                 r[k] = v.clone();
             }
             json!({ "records": [r] }).to_string()
@@ -602,7 +602,7 @@ mod tests {
             std::slice::from_ref(&a),
             Uuid::nil(),
         )
-        .unwrap();
+        .expect("a valid answer");
         assert_eq!(ok[&a].records[0].sick_leave_degree, Some(50));
         for (patch, problem) in [
             (json!({"benefit": "bogus"}), "benefit"),
@@ -619,7 +619,7 @@ mod tests {
                 std::slice::from_ref(&a),
                 Uuid::nil(),
             )
-            .unwrap();
+            .expect("a valid answer");
             assert!(out[&a].records.is_empty());
             assert!(
                 out[&a].invalid[0].contains(problem),

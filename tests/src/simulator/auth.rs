@@ -12,37 +12,11 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::json;
 
 use super::Shared;
-
-/// Decodes `+` and `%XX` (RFC 6749 2.3.1: id and secret are
-/// form-urlencoded before they go into HTTP Basic).
-fn form_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => match s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                Some(b) => {
-                    out.push(b);
-                    i += 2;
-                }
-                None => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 /// Compares without stopping at the first difference.
 fn same(a: &str, b: &str) -> bool {
@@ -57,26 +31,8 @@ impl Shared {
     /// Whether the request authenticates as the one client, by HTTP Basic
     /// or (without an Authorization header) by form fields.
     fn client_ok(&self, headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
-        let (id, secret) = match headers.get(header::AUTHORIZATION) {
-            Some(value) => {
-                let pair = value
-                    .to_str()
-                    .ok()
-                    .and_then(|v| {
-                        let (scheme, rest) = v.split_once(' ')?;
-                        scheme.eq_ignore_ascii_case("basic").then_some(rest.trim())
-                    })
-                    .and_then(|b64| STANDARD.decode(b64).ok())
-                    .and_then(|raw| String::from_utf8(raw).ok());
-                match pair.as_deref().and_then(|p| p.split_once(':')) {
-                    Some((id, secret)) => (form_decode(id), form_decode(secret)),
-                    None => return false,
-                }
-            }
-            None => match (form.get("client_id"), form.get("client_secret")) {
-                (Some(id), Some(secret)) => (id.clone(), secret.clone()),
-                _ => return false,
-            },
+        let Some((id, secret)) = crate::client_auth::presented(headers, form) else {
+            return false;
         };
         same(&id, &self.client_id) & same(&secret, &self.client_secret)
     }
