@@ -4,26 +4,17 @@
 //! its `complexity` says (it scans a year of data). Over a limit, the
 //! operation is refused with QUERY_TOO_COMPLEX naming the limit.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{ServerError, ServerResult, ValidationResult};
 
 use crate::config::LimitsConfig;
 use crate::error::ErrorCode;
 
-pub struct LimitsExtension(pub LimitsConfig);
-
-impl ExtensionFactory for LimitsExtension {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Checker(self.0.clone()))
-    }
-}
-
-struct Checker(LimitsConfig);
+/// The checks, run by the schema's extension (`schema::checks`): after
+/// parsing (aliases) and after validation (depth and cost, which
+/// async-graphql's validation computes).
+#[derive(Clone)]
+pub struct Limits(pub LimitsConfig);
 
 fn too_complex(message: String, limit: &str, value: usize, max: usize) -> ServerError {
     let mut e = ServerError::new(message, None);
@@ -35,17 +26,10 @@ fn too_complex(message: String, limit: &str, value: usize, max: usize) -> Server
     e
 }
 
-#[async_trait::async_trait]
-impl Extension for Checker {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let aliases = count_aliases(&doc);
+impl Limits {
+    /// Refuses a document with more aliases than allowed.
+    pub fn check_document(&self, doc: &ExecutableDocument) -> ServerResult<()> {
+        let aliases = count_aliases(doc);
         if aliases > self.0.max_aliases {
             return Err(too_complex(
                 format!(
@@ -57,15 +41,11 @@ impl Extension for Checker {
                 self.0.max_aliases,
             ));
         }
-        Ok(doc)
+        Ok(())
     }
 
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
+    /// Refuses an operation too deep or too costly.
+    pub fn check_validation(&self, result: &ValidationResult) -> Result<(), Vec<ServerError>> {
         if result.depth > self.0.max_depth {
             return Err(vec![too_complex(
                 format!(
@@ -88,7 +68,7 @@ impl Extension for Checker {
                 self.0.max_cost,
             )]);
         }
-        Ok(result)
+        Ok(())
     }
 }
 

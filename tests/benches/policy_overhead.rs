@@ -1,7 +1,7 @@
 //! Load script: what the field policy and the audit log cost. One seeded
 //! database, one build, two servers side by side: the gateway as it runs
-//! (policy extension + an audit event per request) and the same schema
-//! without the extension. Requests alternate between the two so both see
+//! (the field policy + an audit event per request) and the same schema
+//! with the limits only. Requests alternate between the two so both see
 //! the same machine state; the ratio of medians is the overhead.
 //!
 //!   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \

@@ -1,6 +1,6 @@
 //! `Row<T>`: an API object together with the row it came from. Resolving
 //! it notes the row in the request's ledger under the object's path before
-//! its fields resolve, so the policy extension can decide fields that
+//! its fields resolve, so the policy check can decide fields that
 //! depend on the row (owner, protected identity) and the audit knows whose
 //! data was returned. Types that carry personal data are returned as rows.
 

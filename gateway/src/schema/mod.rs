@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod case;
+pub mod checks;
 pub mod consent;
 pub mod context;
 pub mod dashboard;
@@ -69,19 +70,22 @@ pub fn build(services: Arc<Services>) -> GatewaySchema {
         ));
     }
     builder
-        .extension(crate::limits::LimitsExtension(services.limits.clone()))
-        .extension(crate::policy::PolicyExtension)
+        .extension(checks::Checks::new(crate::limits::Limits(
+            services.limits.clone(),
+        )))
         .data(services)
         .finish()
 }
 
-/// The same schema without the policy extension: no field rules, no
+/// The same schema without the policy: no field rules, no
 /// audit. Only for measuring what they cost (`tests/benches/page50.rs`);
 /// nothing that serves requests builds it.
 #[doc(hidden)]
 pub fn build_unenforced_for_benchmarks(services: Arc<Services>) -> GatewaySchema {
     builder()
-        .extension(crate::limits::LimitsExtension(services.limits.clone()))
+        .extension(checks::Checks::limits_only(crate::limits::Limits(
+            services.limits.clone(),
+        )))
         .data(services)
         .finish()
 }

@@ -1,21 +1,19 @@
-//! The one place reads and writes are decided: an async-graphql extension
-//! fed by the compiled policy. Every field of every object passes through
-//! `resolve`, so a field is decided the same way whichever path reached it
+//! The one place reads and writes are decided, fed by the compiled policy.
+//! The schema's extension (`schema::checks`) calls these hooks: every field
+//! of every object passes through [`PolicyCheck::resolve`], so a field is
+//! decided the same way whichever path reached it
 //! (`placement.participant.personnummer` is `Participant.personnummer`).
 //! In `reject` mode the document is checked before anything runs. When the
 //! operation ends, withheld fields are listed in `extensions.redacted` and
 //! the audit events are written before the answer leaves (fail closed).
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve,
-    ResolveInfo,
-};
+use async_graphql::extensions::{ExtensionContext, NextResolve, ResolveInfo};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::registry::{MetaTypeName, Registry};
-use async_graphql::{Name, Pos, Response, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Name, Pos, Response, ServerError, ServerResult, Value};
 
 use super::compile::{Access, Classification, FieldInfo, Policy};
 use super::consent::covers;
@@ -24,17 +22,9 @@ use crate::audit::Decision;
 use crate::error::ApiError;
 use crate::schema::RequestContext;
 
-pub struct PolicyExtension;
-
-impl ExtensionFactory for PolicyExtension {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PolicyCheck::default())
-    }
-}
-
 /// One request's check; remembers what the operation is for the audit log.
 #[derive(Default)]
-struct PolicyCheck {
+pub struct PolicyCheck {
     operations: Mutex<Vec<(Option<String>, String)>>,
 }
 
@@ -49,25 +39,17 @@ impl PolicyCheck {
             .map(|(_, d)| d.clone())
             .unwrap_or_default()
     }
-}
 
-fn error(api: ApiError) -> ServerError {
-    async_graphql::Error::new_with_source(api).into_server_error(Pos::default())
-}
-
-#[async_trait::async_trait]
-impl Extension for PolicyCheck {
-    async fn parse_query(
+    /// After parsing: remembers the operations for the audit log and, in
+    /// `reject` mode, refuses a document that asks for a denied field.
+    pub async fn after_parse(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        *self.operations.lock().expect("operations lock") = describe(&doc);
+        doc: &ExecutableDocument,
+    ) -> ServerResult<()> {
+        *self.operations.lock().expect("operations lock") = describe(doc);
         let Some(rc) = ctx.data_opt::<RequestContext>() else {
-            return Ok(doc);
+            return Ok(());
         };
         if rc.policy.on_denied == OnDenied::Reject {
             let registry = &ctx.schema_env.registry;
@@ -79,7 +61,7 @@ impl Extension for PolicyCheck {
                     OperationType::Subscription => "Subscription",
                 };
                 let mut walk = Walk {
-                    doc: &doc,
+                    doc,
                     registry,
                     policy: &rc.policy,
                     access: &rc.access,
@@ -119,10 +101,12 @@ impl Extension for PolicyCheck {
                 return Err(error(api));
             }
         }
-        Ok(doc)
+        Ok(())
     }
 
-    async fn resolve(
+    /// Decides one field: null with an error at its path when denied,
+    /// otherwise resolves it (`next`) and notes a personal field as read.
+    pub async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,
@@ -191,13 +175,15 @@ impl Extension for PolicyCheck {
         next.run(ctx, info).await
     }
 
-    async fn execute(
+    /// After the operation ran: the `redacted` list and the withheld
+    /// fields' errors go into `response`, and the audit events are written;
+    /// if they cannot be, the answer is replaced by an INTERNAL error.
+    pub async fn finish(
         &self,
         ctx: &ExtensionContext<'_>,
         operation_name: Option<&str>,
-        next: NextExecute<'_>,
+        mut response: Response,
     ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
         let Some(rc) = ctx.data_opt::<RequestContext>() else {
             return response;
         };
@@ -271,6 +257,10 @@ impl Extension for PolicyCheck {
         }
         response
     }
+}
+
+fn error(api: ApiError) -> ServerError {
+    async_graphql::Error::new_with_source(api).into_server_error(Pos::default())
 }
 
 /// Refuses one field: null in the answer, the error at its path.
