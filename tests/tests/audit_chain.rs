@@ -213,6 +213,71 @@ async fn concurrent_appends_stay_one_chain() {
     );
 }
 
+/// Two replicas, each remembering the head its last append left, and
+/// mutations committing their own events in between: every append whose
+/// remembered head is stale writes nothing on its fast path and chains
+/// onto the newest head instead, so the log stays one chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_that_remember_their_heads_stay_one_chain() {
+    let app = TestApp::start().await;
+    // The gateway's own connection, whose statements are counted.
+    let db = app.services.db.clone();
+    let who = people(4);
+    let (a, b) = (AuditLog::new(), AuditLog::new());
+    a.record(&db, &[event(0, &who)])
+        .await
+        .expect("a reads the head");
+    if tests::postgres_url().is_some() {
+        // On PostgreSQL, an append after a head this handle left is one
+        // statement (a stale head would cost a second one, the fallback).
+        app.reset_statements();
+        a.record(&db, &[event(1, &who), event(2, &who)])
+            .await
+            .expect("a again");
+        assert_eq!(app.statements(), 1, "one statement per append");
+    } else {
+        a.record(&db, &[event(1, &who), event(2, &who)])
+            .await
+            .expect("a again");
+    }
+    b.record(&db, &[event(3, &who)]).await.expect("b");
+    // a's remembered head is stale now.
+    a.record(&db, &[event(4, &who)]).await.expect("a after b");
+    let tx = db.begin().await.expect("begin");
+    a.commit(tx, &[event(5, &who)]).await.expect("a mutation");
+    b.record(&db, &[event(6, &who)])
+        .await
+        .expect("b after the mutation");
+    a.record(&db, &[event(7, &who)])
+        .await
+        .expect("a after the mutation");
+
+    // And all at once, many times: reads take turns in this process, but
+    // the mutations' appends race the reads' one-statement appends in the
+    // database, as another replica's would.
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let (db, who) = (db.clone(), who.clone());
+        let log = if n % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            if n % 3 == 2 {
+                let tx = db.begin().await.expect("begin");
+                log.commit(tx, &[event(n, &who)]).await
+            } else {
+                log.record(&db, &[event(n, &who)]).await
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task").expect("append");
+    }
+    let report = verify(&db).await;
+    assert!(
+        matches!(report, VerifyReport::Intact { events: 48, .. }),
+        "{report}"
+    );
+}
+
 /// A write that already holds the database's write lock (SQLite) appends
 /// its event while reads are queued to append theirs: neither waits on the
 /// other for long, and no one times out.

@@ -5,10 +5,11 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use entities::{audit_event, audit_head, audit_participant};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, Expr, InsertStatement, Query, UpdateStatement, ValueTuple};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect, QueryTrait, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, IntoActiveModel, Iterable, QueryFilter, QuerySelect, QueryTrait,
+    Statement,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -96,13 +97,69 @@ pub(super) fn validate(events: &[NewEvent]) -> Result<(), AuditError> {
     Ok(())
 }
 
+/// The newest event's `seq` and `hash`: what the next event chains onto.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// The rows for some events chained onto a head, and the head after them.
+struct Chained {
+    events: Vec<audit_event::ActiveModel>,
+    index: Vec<audit_participant::ActiveModel>,
+    head: Head,
+}
+
+fn chain(head: &Head, events: &[NewEvent]) -> Chained {
+    let mut seq = head.seq;
+    let mut prev_hash = head.hash.clone();
+    let mut rows = Vec::with_capacity(events.len());
+    let mut index = Vec::new();
+    for e in events {
+        seq += 1;
+        let (row, participants) = to_row(seq, prev_hash, e);
+        prev_hash = row.hash.clone();
+        index.extend(participants.into_iter().map(|participant_id| {
+            audit_participant::Model {
+                participant_id,
+                seq,
+            }
+            .into_active_model()
+            .reset_all()
+        }));
+        rows.push(row.into_active_model().reset_all());
+    }
+    Chained {
+        events: rows,
+        index,
+        head: Head {
+            seq,
+            hash: prev_hash,
+        },
+    }
+}
+
+/// Moves the head from `from` to `to`, only if it still is `from`.
+fn move_head(from: &Head, to: &Head) -> UpdateStatement {
+    Query::update()
+        .table(audit_head::Entity)
+        .value(audit_head::Column::LastSeq, to.seq)
+        .value(audit_head::Column::LastHash, to.hash.clone())
+        .and_where(audit_head::Column::Id.eq(HEAD_ID))
+        .and_where(audit_head::Column::LastSeq.eq(from.seq))
+        .and_where(audit_head::Column::LastHash.eq(from.hash.clone()))
+        .to_owned()
+}
+
 /// Takes the append lock inside `tx` (PostgreSQL: the head row, locked by
 /// its read; SQLite: the write lock, by writing first), reads the head, inserts the events
-/// and their index rows chained onto it, and moves the head. Does not commit.
+/// and their index rows chained onto it, and moves the head. Does not
+/// commit. Returns the head after the events.
 pub(super) async fn append(
     tx: &DatabaseTransaction,
     events: &[NewEvent],
-) -> Result<(), AuditError> {
+) -> Result<Head, AuditError> {
     // Appends take turns on the head row: PostgreSQL locks it with the
     // read (one round trip, not a lock and then a read); SQLite has no row
     // locks, so a no-op write first takes its database write lock, as
@@ -124,45 +181,32 @@ pub(super) async fn append(
         DbBackend::MySql => return Err(AuditError::UnsupportedBackend("MySQL")),
     }
     .ok_or(AuditError::HeadMissing)?;
+    let head = Head {
+        seq: head.last_seq,
+        hash: head.last_hash,
+    };
 
-    let mut seq = head.last_seq;
-    let mut prev_hash = head.last_hash.clone();
-    let mut rows = Vec::with_capacity(events.len());
-    let mut index = Vec::new();
-    for e in events {
-        seq += 1;
-        let (row, participants) = to_row(seq, prev_hash, e);
-        prev_hash = row.hash.clone();
-        index.extend(participants.into_iter().map(|participant_id| {
-            audit_participant::Model {
-                participant_id,
-                seq,
-            }
-            .into_active_model()
-            .reset_all()
-        }));
-        rows.push(row.into_active_model().reset_all());
-    }
+    let chained = chain(&head, events);
     let backend = tx.get_database_backend();
-    let mut writes = vec![audit_event::Entity::insert_many(rows).build(backend)];
-    for chunk in index.chunks(INDEX_CHUNK) {
-        writes.push(audit_participant::Entity::insert_many(chunk.to_vec()).build(backend));
+    let mut writes = vec![(
+        "w0".to_string(),
+        audit_event::Entity::insert_many(chained.events).build(backend),
+    )];
+    for chunk in chained.index.chunks(INDEX_CHUNK) {
+        writes.push((
+            format!("w{}", writes.len()),
+            audit_participant::Entity::insert_many(chunk.to_vec()).build(backend),
+        ));
     }
     // Conditional on the head read above: a writer that bypassed the lock
     // makes this fail instead of forking the chain.
-    let move_head = audit_head::Entity::update_many()
-        .col_expr(audit_head::Column::LastSeq, Expr::value(seq))
-        .col_expr(audit_head::Column::LastHash, Expr::value(prev_hash))
-        .filter(audit_head::Column::Id.eq(HEAD_ID))
-        .filter(audit_head::Column::LastSeq.eq(head.last_seq))
-        .filter(audit_head::Column::LastHash.eq(head.last_hash))
-        .build(backend);
+    let move_head = backend.build(&move_head(&head, &chained.head));
     let moved = match one_statement(&writes, &move_head) {
         // PostgreSQL: the inserts ride along with the head's move, one
         // round trip instead of three (the append is on every read's path).
         Some(all) if backend == DbBackend::Postgres => tx.execute(all).await?,
         _ => {
-            for write in writes {
+            for (_, write) in writes {
                 tx.execute(write).await?;
             }
             tx.execute(move_head).await?
@@ -171,18 +215,96 @@ pub(super) async fn append(
     if moved.rows_affected() != 1 {
         return Err(AuditError::HeadMoved);
     }
-    Ok(())
+    Ok(chained.head)
+}
+
+/// PostgreSQL only: appends `events` after `head`, the head this process
+/// left, in one statement that commits on its own: one round trip, where
+/// [`append`] in a transaction takes four (BEGIN, the locking read, the
+/// writes, COMMIT). The head moves only if it still is `head` (the row
+/// lock its UPDATE takes orders concurrent appends, and the condition is
+/// checked again on the newest row after waiting), and the events are
+/// inserted only if it moved. `Ok(None)`: nothing was written, because
+/// the head had moved (another replica's or a mutation's append) or the
+/// events would not fit in one statement; append with [`append`] instead.
+pub(super) async fn append_after(
+    db: &DatabaseConnection,
+    head: &Head,
+    events: &[NewEvent],
+) -> Result<Option<Head>, AuditError> {
+    let chained = chain(head, events);
+    let backend = DbBackend::Postgres;
+    let moved = Alias::new("moved");
+    let mut parts = vec![(
+        "moved".to_string(),
+        backend.build(move_head(head, &chained.head).returning_col(audit_head::Column::Id)),
+    )];
+    parts.push((
+        "w_event".to_string(),
+        backend.build(&insert_if_moved(&chained.events, &moved)),
+    ));
+    for (i, chunk) in chained.index.chunks(INDEX_CHUNK).enumerate() {
+        parts.push((
+            format!("w_index{i}"),
+            backend.build(&insert_if_moved(chunk, &moved)),
+        ));
+    }
+    let report = backend.build(
+        Query::select()
+            .column(audit_head::Column::Id)
+            .from(moved.clone()),
+    );
+    let Some(statement) = one_statement(&parts, &report) else {
+        return Ok(None);
+    };
+    let rows = db.query_all(statement).await?;
+    Ok((rows.len() == 1).then_some(chained.head))
+}
+
+/// `INSERT INTO <table> SELECT * FROM (VALUES <rows>) WHERE EXISTS (SELECT
+/// 1 FROM <moved>)`: the rows go in only if the head moved in the same
+/// statement. `rows` must not be empty.
+fn insert_if_moved<A: ActiveModelTrait>(rows: &[A], moved: &Alias) -> InsertStatement {
+    let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter().collect();
+    let values = rows.iter().map(|row| {
+        ValueTuple::Many(
+            columns
+                .iter()
+                .map(|c| {
+                    row.get(*c)
+                        .into_value()
+                        .expect("chained rows have every column set")
+                })
+                .collect(),
+        )
+    });
+    let select = Query::select()
+        .exprs((1..=columns.len()).map(|i| Expr::col(Alias::new(format!("column{i}")))))
+        .from_values(values, Alias::new("v"))
+        .and_where(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(moved.clone())
+                .to_owned(),
+        ))
+        .to_owned();
+    Query::insert()
+        .into_table(A::Entity::default())
+        .columns(columns)
+        .select_from(select)
+        .expect("one value per column")
+        .to_owned()
 }
 
 /// PostgreSQL's limit of bind parameters in one statement.
 const MAX_PARAMS: usize = 65_535;
 
-/// `WITH w0 AS (<write>), w1 AS (...) <last>`: PostgreSQL runs every
+/// `WITH <name> AS (<part>), ... <last>`: PostgreSQL runs every
 /// data-modifying part, and the statement reports `last`'s row count. The
 /// parts were built separately, each numbering its parameters from `$1`,
 /// so each part's numbers are shifted past the ones before it. None when
 /// the parameters would exceed PostgreSQL's limit.
-fn one_statement(writes: &[Statement], last: &Statement) -> Option<Statement> {
+fn one_statement(parts: &[(String, Statement)], last: &Statement) -> Option<Statement> {
     let mut sql = String::from("WITH ");
     let mut values = Vec::new();
     let mut append = |part: &Statement, sql: &mut String| {
@@ -194,12 +316,12 @@ fn one_statement(writes: &[Statement], last: &Statement) -> Option<Statement> {
         sql.push_str(&shift_placeholders(&part.sql, values.len()));
         values.extend(params);
     };
-    for (i, write) in writes.iter().enumerate() {
+    for (i, (name, part)) in parts.iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
-        sql.push_str(&format!("w{i} AS ("));
-        append(write, &mut sql);
+        sql.push_str(&format!("{name} AS ("));
+        append(part, &mut sql);
         sql.push(')');
     }
     sql.push(' ');
@@ -283,7 +405,10 @@ mod tests {
             )
         };
         let all = one_statement(
-            &[part("INSERT A ($1, $2)", 2), part("INSERT B ($1)", 1)],
+            &[
+                ("w0".into(), part("INSERT A ($1, $2)", 2)),
+                ("w1".into(), part("INSERT B ($1)", 1)),
+            ],
             &part("UPDATE H SET x = $1 WHERE y = $2", 2),
         )
         .expect("within the limit");
