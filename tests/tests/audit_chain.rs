@@ -9,7 +9,7 @@ use gateway::audit::{self, AuditLog, Decision, NewEvent, Problem, VerifyReport, 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
 use tests::TestApp;
@@ -245,12 +245,17 @@ async fn replicas_that_remember_their_heads_stay_one_chain() {
     a.record(&db, &[event(4, &who)]).await.expect("a after b");
     let tx = db.begin().await.expect("begin");
     a.commit(tx, &[event(5, &who)]).await.expect("a mutation");
-    b.record(&db, &[event(6, &who)])
+    // The mutation's commit left a head a's next read appends after at once.
+    app.reset_statements();
+    a.record(&db, &[event(6, &who)])
+        .await
+        .expect("a after its mutation");
+    if tests::postgres_url().is_some() {
+        assert_eq!(app.statements(), 1, "a knows the head its mutation left");
+    }
+    b.record(&db, &[event(7, &who)])
         .await
         .expect("b after the mutation");
-    a.record(&db, &[event(7, &who)])
-        .await
-        .expect("a after the mutation");
 
     // And all at once, many times: reads take turns in this process, but
     // the mutations' appends race the reads' one-statement appends in the
@@ -274,6 +279,87 @@ async fn replicas_that_remember_their_heads_stay_one_chain() {
     let report = verify(&db).await;
     assert!(
         matches!(report, VerifyReport::Intact { events: 48, .. }),
+        "{report}"
+    );
+}
+
+/// Another replica is mid-append (its event written, the head moved, not
+/// yet committed) when this one's append arrives: it waits for the head.
+/// If the other commits, this one writes nothing after the head it knew and
+/// chains onto the other's event instead; if the other rolls back, it goes
+/// through after the head it knew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_append_queued_behind_another_replica_chains_onto_the_newest_head() {
+    let app = TestApp::start().await;
+    let db = app.services.db.clone();
+    let who = people(2);
+    let log = AuditLog::new();
+    log.record(&db, &[event(0, &who)])
+        .await
+        .expect("the head is known");
+    let mut theirs_committed = Vec::new();
+    for other_commits in [true, false] {
+        let other = db.begin().await.expect("begin");
+        let head = audit_head::Entity::find_by_id(1)
+            .one(&other)
+            .await
+            .expect("head")
+            .expect("head row");
+        let mut theirs = audit_event::Model {
+            seq: head.last_seq + 1,
+            at: Utc::now()
+                .duration_trunc(TimeDelta::microseconds(1))
+                .expect("truncate"),
+            agency: "af".into(),
+            subject: "officer-on-another-replica".into(),
+            role: "officer".into(),
+            operation: "query CasePage (cases)".into(),
+            participant_ids: String::new(),
+            fields: "Case.status".into(),
+            decision: "allowed".into(),
+            trace_id: None,
+            prev_hash: head.last_hash.clone(),
+            hash: String::new(),
+        };
+        theirs.hash = audit::event_hash(&theirs);
+        theirs
+            .clone()
+            .into_active_model()
+            .reset_all()
+            .insert(&other)
+            .await
+            .expect("their event");
+        audit_head::ActiveModel {
+            id: Set(1),
+            last_seq: Set(theirs.seq),
+            last_hash: Set(theirs.hash.clone()),
+        }
+        .update(&other)
+        .await
+        .expect("their head");
+
+        let waiting = tokio::spawn({
+            let (db, log, who) = (db.clone(), log.clone(), who.clone());
+            async move { log.record(&db, &[event(1, &who)]).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "the append waits for the head");
+        if other_commits {
+            other.commit().await.expect("commit");
+            theirs_committed.push(theirs.hash);
+        } else {
+            other.rollback().await.expect("rollback");
+        }
+        waiting.await.expect("task").expect("append");
+    }
+    let all = rows(&db).await;
+    assert_eq!(all.len(), 4, "ours, theirs, ours after theirs, ours");
+    assert_eq!(all[1].hash, theirs_committed[0]);
+    assert_eq!(all[2].prev_hash, all[1].hash, "chained onto theirs");
+    assert_eq!(all[3].prev_hash, all[2].hash);
+    let report = verify(&db).await;
+    assert!(
+        matches!(report, VerifyReport::Intact { events: 4, .. }),
         "{report}"
     );
 }

@@ -218,8 +218,8 @@ pub(super) async fn append(
     Ok(chained.head)
 }
 
-/// PostgreSQL only: appends `events` after `head`, the head this process
-/// left, in one statement that commits on its own: one round trip, where
+/// PostgreSQL only: appends `events` after `head`, the head this handle's
+/// last append left, in one statement that commits on its own: one round trip, where
 /// [`append`] in a transaction takes four (BEGIN, the locking read, the
 /// writes, COMMIT). The head moves only if it still is `head` (the row
 /// lock its UPDATE takes orders concurrent appends, and the condition is
@@ -261,9 +261,9 @@ pub(super) async fn append_after(
     Ok((rows.len() == 1).then_some(chained.head))
 }
 
-/// `INSERT INTO <table> SELECT * FROM (VALUES <rows>) WHERE EXISTS (SELECT
-/// 1 FROM <moved>)`: the rows go in only if the head moved in the same
-/// statement. `rows` must not be empty.
+/// `INSERT INTO <table> (<columns>) SELECT column1, ... FROM (VALUES
+/// <rows>) AS v WHERE EXISTS (SELECT $k FROM <moved>)`: the rows go in only
+/// if the head moved in the same statement. `rows` must not be empty.
 fn insert_if_moved<A: ActiveModelTrait>(rows: &[A], moved: &Alias) -> InsertStatement {
     let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter().collect();
     let values = rows.iter().map(|row| {

@@ -137,8 +137,7 @@ pub enum AuditError {
 pub struct AuditLog {
     /// Where append latencies are counted (none in tools that only verify).
     metrics: Option<Arc<Metrics>>,
-    /// The head this handle's last append left (only read and written
-    /// while holding the append turn).
+    /// The head this handle's last append left.
     known_head: Arc<std::sync::Mutex<Option<chain::Head>>>,
 }
 
@@ -197,12 +196,21 @@ impl AuditLog {
         events: &[NewEvent],
     ) -> Result<(), AuditError> {
         let appended = match chain::validate(events) {
-            Ok(()) if events.is_empty() => Ok(()),
-            Ok(()) => self.timed(chain::append(&tx, events)).await.map(drop),
+            Ok(()) if events.is_empty() => Ok(None),
+            Ok(()) => self.timed(chain::append(&tx, events)).await.map(Some),
             Err(e) => Err(e),
         };
         match appended {
-            Ok(()) => Ok(tx.commit().await?),
+            Ok(head) => {
+                let postgres = tx.get_database_backend() == DbBackend::Postgres;
+                tx.commit().await?;
+                // So the next read's append is not first sent after a head
+                // this write has already moved.
+                if let (true, Some(head)) = (postgres, head) {
+                    self.remember(head);
+                }
+                Ok(())
+            }
             Err(e) => {
                 rollback(tx).await;
                 Err(e)
@@ -228,8 +236,11 @@ impl AuditLog {
             let known = self.known_head().take();
             let postgres = db.get_database_backend() == DbBackend::Postgres;
             if let (true, Some(head)) = (postgres, known) {
+                // An error here is not retried on the locked path: the
+                // statement may have committed, and a retry would append
+                // the same events twice.
                 if let Some(moved_to) = chain::append_after(db, &head, events).await? {
-                    *self.known_head() = Some(moved_to);
+                    self.remember(moved_to);
                     return Ok(());
                 }
             }
@@ -238,7 +249,7 @@ impl AuditLog {
                 Ok(head) => {
                     tx.commit().await?;
                     if postgres {
-                        *self.known_head() = Some(head);
+                        self.remember(head);
                     }
                     Ok(())
                 }
@@ -249,6 +260,16 @@ impl AuditLog {
             }
         })
         .await
+    }
+
+    /// Keeps `head` as the one to append after, unless a newer one is
+    /// known: a mutation's commit (outside the append turn) and a read's
+    /// append may finish in either order, and the log's `seq` only grows.
+    fn remember(&self, head: chain::Head) {
+        let mut known = self.known_head();
+        if known.as_ref().is_none_or(|k| k.seq < head.seq) {
+            *known = Some(head);
+        }
     }
 
     fn known_head(&self) -> std::sync::MutexGuard<'_, Option<chain::Head>> {

@@ -65,10 +65,13 @@ impl Extension for Check {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
-        self.limits.check_document(&doc)?;
+        // The policy first: in `reject` mode an attempt to read a denied
+        // personal field is audited even when the document is also over a
+        // limit (its walk is bounded by the request's size and a depth cap).
         if let Some(policy) = &self.policy {
             policy.after_parse(ctx, &doc).await?;
         }
+        self.limits.check_document(&doc)?;
         Ok(doc)
     }
 
