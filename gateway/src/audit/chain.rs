@@ -187,57 +187,66 @@ pub(super) async fn append(
     };
 
     let chained = chain(&head, events);
-    let backend = tx.get_database_backend();
-    let mut writes = vec![(
-        "w0".to_string(),
-        audit_event::Entity::insert_many(chained.events).build(backend),
-    )];
-    for chunk in chained.index.chunks(INDEX_CHUNK) {
-        writes.push((
-            format!("w{}", writes.len()),
-            audit_participant::Entity::insert_many(chunk.to_vec()).build(backend),
-        ));
-    }
+    let new_head = chained.head.clone();
     // Conditional on the head read above: a writer that bypassed the lock
-    // makes this fail instead of forking the chain.
-    let move_head = backend.build(&move_head(&head, &chained.head));
-    let moved = match one_statement(&writes, &move_head) {
+    // makes the head's move fail instead of forking the chain.
+    let moved = match postgres_append(&head, &chained) {
         // PostgreSQL: the inserts ride along with the head's move, one
         // round trip instead of three (the append is on every read's path).
-        Some(all) if backend == DbBackend::Postgres => tx.execute(all).await?,
+        Some(all) if tx.get_database_backend() == DbBackend::Postgres => {
+            tx.query_all(all).await?.len() == 1
+        }
         _ => {
-            for (_, write) in writes {
-                tx.execute(write).await?;
+            let backend = tx.get_database_backend();
+            tx.execute(audit_event::Entity::insert_many(chained.events).build(backend))
+                .await?;
+            for chunk in chained.index.chunks(INDEX_CHUNK) {
+                tx.execute(audit_participant::Entity::insert_many(chunk.to_vec()).build(backend))
+                    .await?;
             }
-            tx.execute(move_head).await?
+            let moved = tx
+                .execute(backend.build(&move_head(&head, &new_head)))
+                .await?;
+            moved.rows_affected() == 1
         }
     };
-    if moved.rows_affected() != 1 {
+    if !moved {
         return Err(AuditError::HeadMoved);
     }
-    Ok(chained.head)
+    Ok(new_head)
 }
 
 /// PostgreSQL only: appends `events` after `head`, the head this handle's
 /// last append left, in one statement that commits on its own: one round trip, where
 /// [`append`] in a transaction takes four (BEGIN, the locking read, the
-/// writes, COMMIT). The head moves only if it still is `head` (the row
-/// lock its UPDATE takes orders concurrent appends, and the condition is
-/// checked again on the newest row after waiting), and the events are
-/// inserted only if it moved. `Ok(None)`: nothing was written, because
-/// the head had moved (another replica's or a mutation's append) or the
-/// events would not fit in one statement; append with [`append`] instead.
+/// writes, COMMIT). `Ok(None)`: nothing was written, because the head had
+/// moved (another replica's or a mutation's append) or the events would
+/// not fit in one statement; append with [`append`] instead.
 pub(super) async fn append_after(
     db: &DatabaseConnection,
     head: &Head,
     events: &[NewEvent],
 ) -> Result<Option<Head>, AuditError> {
     let chained = chain(head, events);
+    let Some(statement) = postgres_append(head, &chained) else {
+        return Ok(None);
+    };
+    let rows = db.query_all(statement).await?;
+    Ok((rows.len() == 1).then_some(chained.head))
+}
+
+/// The whole append as one PostgreSQL statement: the head moves from
+/// `from` only if it still is `from` (the row lock its UPDATE takes orders
+/// concurrent appends, and the condition is checked again on the newest
+/// row after waiting), and the events and index rows are inserted only if
+/// it moved. Returns the head's id once if it moved, no row otherwise.
+/// None when the parameters would exceed PostgreSQL's limit.
+fn postgres_append(from: &Head, chained: &Chained) -> Option<Statement> {
     let backend = DbBackend::Postgres;
     let moved = Alias::new("moved");
     let mut parts = vec![(
         "moved".to_string(),
-        backend.build(move_head(head, &chained.head).returning_col(audit_head::Column::Id)),
+        backend.build(move_head(from, &chained.head).returning_col(audit_head::Column::Id)),
     )];
     parts.push((
         "w_event".to_string(),
@@ -254,11 +263,7 @@ pub(super) async fn append_after(
             .column(audit_head::Column::Id)
             .from(moved.clone()),
     );
-    let Some(statement) = one_statement(&parts, &report) else {
-        return Ok(None);
-    };
-    let rows = db.query_all(statement).await?;
-    Ok((rows.len() == 1).then_some(chained.head))
+    one_statement(&parts, &report)
 }
 
 /// `INSERT INTO <table> (<columns>) SELECT column1, ... FROM (VALUES
