@@ -34,6 +34,23 @@ async fn statements_for_page(app: &TestApp, token: &str, first: usize) -> (usize
     (statements, edges)
 }
 
+/// The fewest statements of three requests for the same page. A DataLoader
+/// sends what reached it within its batch window: on a busy machine a
+/// relation reached through several paths can miss the window and take a
+/// second or third batch (a page of 50 was seen to cost 56 statements where
+/// it costs 26 when the machine is idle). That only ever adds statements,
+/// so the fewest of a few tries is the page's own cost; an N+1 costs one
+/// statement per case on every try.
+async fn fewest_statements_for_page(app: &TestApp, token: &str, first: usize) -> (usize, usize) {
+    let mut fewest = statements_for_page(app, token, first).await;
+    for _ in 0..2 {
+        let next = statements_for_page(app, token, first).await;
+        assert_eq!(next.1, fewest.1, "the same page each time");
+        fewest.0 = fewest.0.min(next.0);
+    }
+    fewest
+}
+
 #[tokio::test]
 async fn a_page_of_fifty_cases_with_all_nested_data_costs_a_constant_number_of_statements() {
     let app = seeded().await;
@@ -45,23 +62,23 @@ async fn a_page_of_fifty_cases_with_all_nested_data_costs_a_constant_number_of_s
         let token = app.token(agency, role, sub);
         // The first request records the staff member; measure steady state.
         statements_for_page(&app, &token, 1).await;
-        let (small, small_edges) = statements_for_page(&app, &token, 20).await;
-        let (large, large_edges) = statements_for_page(&app, &token, 50).await;
+        let (small, small_edges) = fewest_statements_for_page(&app, &token, 20).await;
+        let (large, large_edges) = fewest_statements_for_page(&app, &token, 50).await;
         assert_eq!(small_edges, 20, "{agency}/{role} sees at least 20 cases");
         assert!(
             large_edges > small_edges,
             "{agency}/{role}: {large_edges} cases on the big page"
         );
-        // One statement per relation per batch: the DataLoader's batch
-        // window may split one relation into two batches now and then, so
-        // the counts may differ by up to ten under load, but never by one per
-        // case (30 more cases would add at least 30 statements under N+1).
+        // One statement per relation per batch (the fewest of three tries,
+        // so splits of a batch window on a busy machine do not count): 30
+        // more cases would add at least 30 statements under N+1.
         assert!(
             large.abs_diff(small) <= 10,
             "{agency}/{role}: {small} statements for 20 cases but {large} for {large_edges}"
         );
-        // About 25 for the page plus a fixed handful for the audit event
-        // (lock, head, event, participant index, head update).
+        // About 25 for the page plus the audit append (one statement on
+        // PostgreSQL while the head is known, a few in a transaction
+        // otherwise).
         assert!(large <= 40, "{agency}/{role}: {large} statements");
     }
 }
