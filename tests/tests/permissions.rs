@@ -412,3 +412,31 @@ async fn a_protected_identity_is_shown_only_to_the_owning_unit() {
     let a = app.graphql(Some(&owner), q, json!({"id": id})).await;
     assert_eq!(a.ok()["case"]["participant"]["familyName"], "Person");
 }
+
+/// A protected identity registered by someone without a unit in their
+/// token has no owning unit: nobody sees it, least of all others without
+/// a unit (no unit is not a unit).
+#[tokio::test]
+async fn a_protected_identity_registered_without_a_unit_is_shown_to_nobody() {
+    let app = TestApp::start().await;
+    let registrar = app.token("lund", "coach", "c-no-unit");
+    let open = r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id } }"#;
+    let id = app
+        .graphql(
+            Some(&registrar),
+            open,
+            json!({"i": {"personnummer": test_pnr(42), "givenName": "Hemlig", "familyName": "Utanenhet", "district": "Okänt", "protectedIdentity": true}}),
+        )
+        .await
+        .ok()["openCase"]["id"]
+        .clone();
+    let q = "query($id: ID!) { case(id: $id) { participant { givenName familyName personnummer district } } }";
+    for token in [registrar.clone(), app.token("lund", "officer", "o-no-unit")] {
+        let a = app.graphql(Some(&token), q, json!({"id": id})).await;
+        let p = &a.data()["case"]["participant"];
+        for f in ["givenName", "familyName", "personnummer", "district"] {
+            assert!(p[f].is_null(), "{f}: {:#}", a.body);
+        }
+        assert_eq!(a.codes(), vec!["FORBIDDEN_FIELD"; 4], "{:#}", a.body);
+    }
+}
