@@ -111,6 +111,23 @@ async fn sighup_reloads_the_policy() {
         "# Other agencies' officers",
         "[[grant]]\nagencies = [\"lund\"]\nroles = [\"coach\"]\ndeny = [\"Participant.personnummer\"]\n\n# Other agencies' officers",
     );
+    let version = app.services.policy.snapshot().version.clone();
+
+    // A broken file on SIGHUP: refused, the policy in force stays.
+    std::fs::write(
+        &path,
+        SHIPPED.replace("\"Participant.*\" = ", "\"Participant.shoeSize\" = "),
+    )
+    .expect("write");
+    hangup();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.services.policy.snapshot().version, version);
+    assert!(app
+        .graphql(Some(&coach), PNR, json!({}))
+        .await
+        .errors()
+        .is_empty());
+
     std::fs::write(&path, stricter).expect("write");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(app
@@ -118,11 +135,7 @@ async fn sighup_reloads_the_policy() {
         .await
         .errors()
         .is_empty());
-    let status = std::process::Command::new("kill")
-        .args(["-HUP", &std::process::id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    hangup();
     assert!(
         eventually(5, async || app
             .graphql(Some(&coach), PNR, json!({}))
@@ -131,6 +144,33 @@ async fn sighup_reloads_the_policy() {
             == vec!["FORBIDDEN_FIELD"])
         .await
     );
+}
+
+/// SIGHUP to this process (the gateway under test runs in it).
+#[cfg(unix)]
+fn hangup() {
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+/// Without a policy file (the shipped policy) there is nothing to reload,
+/// but an operator's SIGHUP must not end the gateway: its default action
+/// would. (Each test runs in a process of its own under nextest.)
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_without_a_policy_file_leaves_the_gateway_running() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    hangup();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let a = app
+        .graphql(Some(&coach), "{ me { subject } }", json!({}))
+        .await;
+    assert_eq!(a.ok()["me"]["subject"], "c1");
 }
 
 #[tokio::test]

@@ -63,17 +63,17 @@ impl PolicyStore {
 
     /// Reloads on SIGHUP and when the file changes (checked every
     /// `interval`; polling also sees a Kubernetes ConfigMap's symlink swap,
-    /// which file-event watchers can miss).
+    /// which file-event watchers can miss). SIGHUP is taken even without a
+    /// file (there is then nothing to reload): its default action would
+    /// end the process.
     pub fn spawn_reloader(self: &Arc<Self>, interval: Duration) {
-        if self.file.is_none() {
-            return;
-        }
         let store = Arc::downgrade(self);
+        let poll = self.file.is_some() && !interval.is_zero();
         tokio::spawn(async move {
             #[cfg(unix)]
             let mut hup =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-            let mut tick = (!interval.is_zero()).then(|| tokio::time::interval(interval));
+            let mut tick = poll.then(|| tokio::time::interval(interval));
             loop {
                 let hup_fut = async {
                     #[cfg(unix)]
