@@ -329,6 +329,25 @@ async fn a_policy_reload_changes_the_key() {
     );
 }
 
+/// Consents end at Swedish midnight, and with them who is counted in
+/// detail: yesterday's entry is not served after midnight.
+#[tokio::test]
+async fn a_new_day_changes_the_key() {
+    let app = TestApp::start().await;
+    let analyst = app.token("finsam", "analyst", "an-1");
+    let ask =
+        async || cache_status(&app.graphql(Some(&analyst), OVERVIEW, json!({})).await).to_string();
+    app.services
+        .clock
+        .set(Some("2026-11-30T22:59:59Z".parse().expect("time")));
+    assert_eq!(ask().await, "MISS");
+    assert_eq!(ask().await, "HIT");
+    app.services
+        .clock
+        .set(Some("2026-11-30T23:00:00Z".parse().expect("time")));
+    assert_eq!(ask().await, "MISS");
+}
+
 #[tokio::test]
 async fn two_hundred_concurrent_misses_compute_once() {
     // What is tested is the single flight, not the bypass of a slow cache:

@@ -3,8 +3,10 @@
 //!
 //! Key = SHA-256 of: the normalized document, the operation name, the
 //! variables, the scope (agency and roles: what the policy decides on),
-//! the policy version, and the version counter of every data domain the
-//! asked-for dashboards read. Never a token, never a user id.
+//! the policy version, today's date in Sweden (consents start and expire
+//! at midnight, and who counts as anonymous follows them), and the version
+//! counter of every data domain the asked-for dashboards read. Never a
+//! token, never a user id.
 //!
 //! A read takes the counters, then looks the key up; on a miss one
 //! request computes while the others for the same key wait for it
@@ -79,6 +81,9 @@ pub struct Scope {
     pub agency: String,
     pub roles: Vec<String>,
     pub policy_version: String,
+    /// The Swedish date the answer is computed for: a consent that expired
+    /// at midnight must not count from yesterday's entry.
+    pub today: chrono::NaiveDate,
 }
 
 impl Scope {
@@ -97,6 +102,7 @@ impl Scope {
             agency,
             roles,
             policy_version: rc.policy.version.clone(),
+            today: rc.services.clock.today(),
         }
     }
 }
@@ -313,6 +319,7 @@ fn key(plan: &Plan, scope: &Scope, versions: &[i64]) -> [u8; 32] {
     part(scope.agency.as_bytes());
     part(roles.join(",").as_bytes());
     part(scope.policy_version.as_bytes());
+    part(scope.today.to_string().as_bytes());
     for (d, v) in plan.domains.iter().zip(versions) {
         part(format!("{d:?}={v}").as_bytes());
     }
@@ -426,10 +433,12 @@ mod tests {
     fn scopes_and_versions_change_the_key() {
         let plan = DashboardCache::plan(&Request::new("{ dashboard { caseFlow { year } } }"))
             .expect("a dashboard query");
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 12, d).expect("a date");
         let scope = |agency: &str, roles: Vec<&str>, v: &str| Scope {
             agency: agency.into(),
             roles: roles.into_iter().map(String::from).collect(),
             policy_version: v.into(),
+            today: day(3),
         };
         let k = key(&plan, &scope("finsam", vec!["analyst"], "p1"), &[1]);
         assert_eq!(k, key(&plan, &scope("finsam", vec!["analyst"], "p1"), &[1]));
@@ -444,5 +453,10 @@ mod tests {
         );
         assert_ne!(k, key(&plan, &scope("finsam", vec!["analyst"], "p2"), &[1]));
         assert_ne!(k, key(&plan, &scope("finsam", vec!["analyst"], "p1"), &[2]));
+        let tomorrow = Scope {
+            today: day(4),
+            ..scope("finsam", vec!["analyst"], "p1")
+        };
+        assert_ne!(k, key(&plan, &tomorrow, &[1]));
     }
 }
