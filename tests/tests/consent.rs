@@ -19,6 +19,15 @@ async fn case_with_af_record(app: &TestApp, coach: &str, n: u32) -> Value {
         .await
         .ok()["openCase"]["id"]
         .clone();
+    // AF takes part, so its officer sees the case and can record the
+    // consent that releases AF's records.
+    app.graphql(
+        Some(coach),
+        r#"mutation($id: ID!) { addCaseMember(input: {caseId: $id, agency: "af", role: "officer"}) { id } }"#,
+        json!({"id": id}),
+    )
+    .await
+    .ok();
     let af = app.token("af", "integrator", "af-system");
     app.graphql(
         Some(&af),
@@ -30,9 +39,12 @@ async fn case_with_af_record(app: &TestApp, coach: &str, n: u32) -> Value {
     id
 }
 
-async fn record_consent(app: &TestApp, coach: &str, case: &Value, valid_to: Option<&str>) -> Value {
+/// AF's officer records the participant's consent releasing AF's
+/// labour-market records to Lund.
+async fn record_consent(app: &TestApp, case: &Value, valid_to: Option<&str>) -> Value {
+    let af = app.token("af", "officer", "af-officer");
     app.graphql(
-        Some(coach),
+        Some(&af),
         r#"mutation($id: ID!, $to: NaiveDate) { recordConsent(input: {caseId: $id, sourceAgency: "af", recipientAgency: "lund", categories: [LABOUR_MARKET], purpose: "Samverkan kring arbete", signedOn: "2026-01-10", validTo: $to, collectedAt: "Arbetsmarknadsenheten, Lund", formVersion: "2026:1", documentRef: "Akt 7, pärm 1"}) { id version collectedAt formVersion documentRef recordedBy { id } } }"#,
         json!({"id": case, "to": valid_to}),
     )
@@ -65,7 +77,7 @@ async fn a_revoked_consent_stops_the_flow_on_the_next_request() {
         a.body
     );
 
-    let consent = record_consent(&app, &coach, &case, None).await;
+    let consent = record_consent(&app, &case, None).await;
     // Who collected it, where, the form and where the paper is kept are recorded.
     assert_eq!(consent["collectedAt"], "Arbetsmarknadsenheten, Lund");
     assert_eq!(consent["formVersion"], "2026:1");
@@ -99,7 +111,7 @@ async fn a_consent_valid_to_a_date_ends_at_swedish_midnight() {
     let app = TestApp::start().await;
     let coach = app.token("lund", "coach", "c1");
     let case = case_with_af_record(&app, &coach, 51).await;
-    record_consent(&app, &coach, &case, Some("2026-11-30")).await;
+    record_consent(&app, &case, Some("2026-11-30")).await;
 
     // 23:59:59 in Stockholm on the last valid day (UTC+1 in November).
     app.services
@@ -126,7 +138,7 @@ async fn a_consent_serves_the_case_it_was_given_for() {
     let app = TestApp::start().await;
     let coach = app.token("lund", "coach", "c1");
     let first = case_with_af_record(&app, &coach, 52).await;
-    record_consent(&app, &coach, &first, None).await;
+    record_consent(&app, &first, None).await;
     app.graphql(
         Some(&coach),
         "mutation($id: ID!) { closeCase(input: {id: $id, version: 1, outcome: OTHER}) { id } }",
@@ -153,4 +165,41 @@ async fn a_consent_serves_the_case_it_was_given_for() {
         .graphql(Some(&coach), RECORDS, json!({"id": first}))
         .await;
     assert_eq!(shown(&a), 1, "{:#}", a.body);
+}
+
+/// A consent releases the source agency's information, so only that
+/// agency records it: the municipality cannot grant itself AF's records.
+#[tokio::test]
+async fn only_the_agency_whose_information_is_released_records_the_consent() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let case = case_with_af_record(&app, &coach, 53).await;
+    let before = app.count("consent").await;
+    let a = app
+        .graphql(
+            Some(&coach),
+            r#"mutation($id: ID!) { recordConsent(input: {caseId: $id, sourceAgency: "af", recipientAgency: "lund", categories: [LABOUR_MARKET], purpose: "Samverkan", signedOn: "2026-01-10", collectedAt: "Lund", formVersion: "1", documentRef: "Akt 1"}) { id } }"#,
+            json!({"id": case}),
+        )
+        .await;
+    assert_eq!(a.codes(), vec!["FORBIDDEN"], "{:#}", a.body);
+    assert!(a.errors()[0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("sourceAgency")));
+    assert_eq!(app.count("consent").await, before, "nothing written");
+    let a = app
+        .graphql(Some(&coach), RECORDS, json!({"id": case}))
+        .await;
+    assert_eq!(shown(&a), 0);
+    assert_eq!(a.codes(), vec!["CONSENT_REQUIRED"]);
+
+    // The municipality releases its own information the same way.
+    let a = app
+        .graphql(
+            Some(&coach),
+            r#"mutation($id: ID!) { recordConsent(input: {caseId: $id, sourceAgency: "lund", recipientAgency: "af", categories: [ECONOMIC_SOCIAL], purpose: "Samverkan", signedOn: "2026-01-10", collectedAt: "Lund", formVersion: "1", documentRef: "Akt 1"}) { id } }"#,
+            json!({"id": case}),
+        )
+        .await;
+    assert!(a.ok()["recordConsent"]["id"].is_string());
 }

@@ -268,7 +268,7 @@ async fn a_revoked_consent_changes_the_key() {
             Some(&coach),
             r#"mutation($i: RecordConsentInput!) { recordConsent(input: $i) { id version } }"#,
             json!({"i": {
-                "caseId": case["id"], "sourceAgency": "af", "recipientAgency": "lund",
+                "caseId": case["id"], "sourceAgency": "lund", "recipientAgency": "af",
                 "categories": ["LABOUR_MARKET"], "purpose": "Samverkan",
                 "signedOn": "2026-01-10", "validFrom": "2026-01-10",
                 "collectedAt": "Möte", "formVersion": "2024:1", "documentRef": "Akt 1"

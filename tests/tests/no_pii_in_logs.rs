@@ -86,6 +86,13 @@ async fn a_full_workflow_logs_no_personnummer_and_no_names() {
     // reading the person's access log: every path that records decisions.
     app.graphql(
         Some(&coach),
+        r#"mutation($id: ID!) { addCaseMember(input: {caseId: $id, agency: "af", role: "officer"}) { id } }"#,
+        json!({"id": case["id"]}),
+    )
+    .await
+    .ok();
+    app.graphql(
+        Some(&app.token("af", "officer", "af-officer")),
         r#"mutation($id: ID!) { recordConsent(input: {caseId: $id, sourceAgency: "af", recipientAgency: "lund", categories: [LABOUR_MARKET], purpose: "Samverkan", signedOn: "2026-01-10", collectedAt: "Lund", formVersion: "1", documentRef: "Akt 1"}) { id } }"#,
         json!({"id": case["id"]}),
     )

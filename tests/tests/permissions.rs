@@ -103,8 +103,10 @@ async fn shared_case(app: &TestApp) -> Value {
         ("fk", "lund", json!(["ECONOMIC_SOCIAL"])),
         ("fk", "af", json!(["ECONOMIC_SOCIAL", "HEALTH"])),
     ] {
+        // The agency whose information a consent releases records it.
+        let officer = app.token(source, "officer", &format!("{source}-officer"));
         app.graphql(
-            Some(&coach),
+            Some(&officer),
             r#"mutation($id: ID!, $s: String!, $r: String!, $c: [ConsentCategory!]!) { recordConsent(input: {caseId: $id, sourceAgency: $s, recipientAgency: $r, categories: $c, purpose: "Samverkan kring arbete", signedOn: "2026-01-10", collectedAt: "Arbetsmarknadsenheten, Lund", formVersion: "2026:1", documentRef: "Akt 40, pärm 2"}) { id } }"#,
             json!({"id": id, "s": source, "r": recipient, "c": cats}),
         )

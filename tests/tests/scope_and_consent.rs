@@ -22,9 +22,10 @@ async fn open_case(app: &TestApp, token: &str, n: u32) -> Value {
         .clone()
 }
 
+/// The source agency's officer records the consent (it releases that
+/// agency's information); the agency must take part in the case.
 async fn record_consent(
     app: &TestApp,
-    token: &str,
     case: &Value,
     from: &str,
     to: &str,
@@ -33,8 +34,9 @@ async fn record_consent(
 ) -> Value {
     let q =
         r#"mutation($input: RecordConsentInput!) { recordConsent(input: $input) { id version } }"#;
+    let officer = app.token(from, "officer", &format!("{from}-officer"));
     app.graphql(
-        Some(token),
+        Some(&officer),
         q,
         json!({ "input": {
             "caseId": case["id"], "sourceAgency": from, "recipientAgency": to, "categories": cats,
@@ -117,6 +119,15 @@ async fn another_agencys_records_flow_only_under_a_covering_consent() {
     let af = app.token("af", "integrator", "af-system");
     let fk = app.token("fk", "integrator", "fk-system");
     let case = open_case(&app, &coach, 5).await;
+    for agency in ["af", "fk"] {
+        app.graphql(
+            Some(&coach),
+            r#"mutation($id: ID!, $a: String!) { addCaseMember(input: {caseId: $id, agency: $a, role: "officer"}) { id } }"#,
+            json!({"id": case["id"], "a": agency}),
+        )
+        .await
+        .ok();
+    }
     app.graphql(
         Some(&af),
         r#"mutation($r: EmploymentServiceRecordInput!) { upsertEmploymentServiceRecord(record: $r) { id } }"#,
@@ -147,7 +158,7 @@ async fn another_agencys_records_flow_only_under_a_covering_consent() {
     assert!(!a.body.to_string().contains("AF-500"));
 
     // A consent AF -> lund for labour-market information opens AF's records only.
-    let consent = record_consent(&app, &coach, &case, "af", "lund", &["LABOUR_MARKET"], None).await;
+    let consent = record_consent(&app, &case, "af", "lund", &["LABOUR_MARKET"], None).await;
     let a = app
         .graphql(Some(&coach), CASE_RECORDS, json!({"id": case["id"]}))
         .await;
@@ -161,16 +172,7 @@ async fn another_agencys_records_flow_only_under_a_covering_consent() {
     );
 
     // FK's records with economic consent, but the diagnosis needs HEALTH.
-    record_consent(
-        &app,
-        &coach,
-        &case,
-        "fk",
-        "lund",
-        &["ECONOMIC_SOCIAL"],
-        None,
-    )
-    .await;
+    record_consent(&app, &case, "fk", "lund", &["ECONOMIC_SOCIAL"], None).await;
     let a = app
         .graphql(Some(&coach), CASE_RECORDS, json!({"id": case["id"]}))
         .await;
@@ -204,7 +206,6 @@ async fn another_agencys_records_flow_only_under_a_covering_consent() {
     // An expired consent covers nothing.
     record_consent(
         &app,
-        &coach,
         &case,
         "af",
         "lund",

@@ -106,7 +106,8 @@ pub struct ConsentMutation;
 
 #[Object]
 impl ConsentMutation {
-    /// Records a signed consent for the participant of a case you can see.
+    /// Records a signed consent for the participant of a case you can see,
+    /// releasing your own agency's information (`sourceAgency` is yours).
     async fn record_consent(
         &self,
         ctx: &Context<'_>,
@@ -139,6 +140,19 @@ impl ConsentMutation {
                 "input.recipientAgency",
                 "must differ from sourceAgency",
             )
+            .into());
+        }
+        // Who may record consents is the policy's decision; whose they are
+        // is the data's own rule, kept here. A consent lifts the source
+        // agency's secrecy, so that agency records it (it is the one
+        // answerable for the disclosure): no agency can grant itself
+        // another's data by recording a consent in its favour.
+        if source.id != p.agency_id {
+            return Err(ApiError::Forbidden(format!(
+                "input.sourceAgency: a consent is recorded by the agency whose information it \
+                 releases; {} cannot record one for {}",
+                p.agency, source.code
+            ))
             .into());
         }
         let case = cases::get_visible(r.db(), &r.scope, case_id).await?;
