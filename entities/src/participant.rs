@@ -36,6 +36,11 @@ pub struct Model {
     pub protected_identity: bool,
     /// The unit that may see a protected identity.
     pub owning_unit_id: Option<Uuid>,
+    /// The agency that registered the person: the source of what was
+    /// registered about them (income source, target groups), which other
+    /// agencies see only under a consent. `None` for rows from before it
+    /// was recorded that no case could date.
+    pub registered_by_agency_id: Option<Uuid>,
     /// Synthetic (demo/test) person.
     #[sea_orm(default_value = false)]
     pub synthetic: bool,

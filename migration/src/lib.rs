@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_core;
 mod m20261123_000001_audit_index;
+mod m20261203_000001_participant_registrar;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_core::Migration),
             Box::new(m20261123_000001_audit_index::Migration),
+            Box::new(m20261203_000001_participant_registrar::Migration),
         ]
     }
 }

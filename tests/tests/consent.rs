@@ -203,3 +203,75 @@ async fn only_the_agency_whose_information_is_released_records_the_consent() {
         .await;
     assert!(a.ok()["recordConsent"]["id"].is_string());
 }
+
+/// What the registering agency recorded about a person (income source,
+/// target groups) is its information: another agency sees it under a
+/// consent for the case, not before, and a person whose registrar is
+/// unknown has it shown to nobody.
+#[tokio::test]
+async fn what_the_registering_agency_recorded_flows_only_under_its_consent() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let case = case_with_af_record(&app, &coach, 54).await;
+    let af = app.token("af", "officer", "af-officer");
+    let q =
+        "query($id: ID!) { case(id: $id) { participant { givenName incomeSource targetGroups } } }";
+    let a = app.graphql(Some(&af), q, json!({"id": case})).await;
+    assert_eq!(a.data()["case"]["participant"]["givenName"], "Sam");
+    assert_eq!(a.codes(), vec!["CONSENT_REQUIRED"; 2], "{:#}", a.body);
+    assert_eq!(a.data()["case"]["participant"]["incomeSource"], Value::Null);
+
+    app.graphql(
+        Some(&coach),
+        r#"mutation($id: ID!) { recordConsent(input: {caseId: $id, sourceAgency: "lund", recipientAgency: "af", categories: [ECONOMIC_SOCIAL], purpose: "Samverkan", signedOn: "2026-01-10", collectedAt: "Lund", formVersion: "1", documentRef: "Akt 1"}) { id } }"#,
+        json!({"id": case}),
+    )
+    .await
+    .ok();
+    let a = app.graphql(Some(&af), q, json!({"id": case})).await;
+    assert!(a.ok()["case"]["participant"]["incomeSource"].is_string());
+
+    // The registrar unknown (a row from before it was recorded, with no
+    // case to date it): nobody's consent covers it, not even Lund's own.
+    let backend = app.db.get_database_backend();
+    app.db
+        .execute(Statement::from_string(
+            backend,
+            "UPDATE participant SET registered_by_agency_id = NULL".to_string(),
+        ))
+        .await
+        .expect("update");
+    for token in [&coach, &af] {
+        let a = app.graphql(Some(token), q, json!({"id": case})).await;
+        assert_eq!(a.codes(), vec!["FORBIDDEN_FIELD"; 2], "{:#}", a.body);
+    }
+}
+
+/// The migration that added the registrar dates existing people by the
+/// lead agency of their earliest case.
+#[tokio::test]
+async fn existing_people_get_the_lead_agency_of_their_earliest_case_as_registrar() {
+    use migration::MigratorTrait;
+    use sea_orm::{EntityTrait, QueryOrder};
+    let app = TestApp::start().await;
+    app.seed(60, 3).await;
+    let registrars = async || -> Vec<(uuid::Uuid, Option<uuid::Uuid>)> {
+        entities::participant::Entity::find()
+            .order_by_asc(entities::participant::Column::Id)
+            .all(&app.db)
+            .await
+            .expect("participants")
+            .into_iter()
+            .map(|p| (p.id, p.registered_by_agency_id))
+            .collect()
+    };
+    let seeded = registrars().await;
+    assert_eq!(seeded.len(), 60);
+    assert!(seeded.iter().all(|(_, r)| r.is_some()));
+    migration::Migrator::down(&app.db, Some(1))
+        .await
+        .expect("down one");
+    migration::Migrator::up(&app.db, None).await.expect("up");
+    assert_eq!(registrars().await, seeded);
+}

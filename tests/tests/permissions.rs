@@ -45,19 +45,21 @@ const FIELDS: &[(&str, &str)] = &[
 ];
 
 /// One row per caller; one letter per field, in the order of `FIELDS`.
-/// Consents on the case: AF -> Lund (labour market), FK -> Lund (economic
-/// and social, not health), FK -> AF (economic and social, health).
+/// Lund's coach registered the participant, so income source and target
+/// groups are Lund's economic and social information. Consents on the
+/// case: AF -> Lund (labour market), FK -> Lund (economic and social, not
+/// health), FK -> AF (economic and social, health); none from Lund.
 const MATRIX: &[(&str, &str, &str)] = &[
     //                                     st pn gn fn di by is tg fu pl co af fb fd
     ("lund", "coach", "AAAAAAAAAAAAAC"),
     ("lund", "officer", "AAAAAAAAAAAAAC"),
     ("lund", "placement_coordinator", "ARAAAAARRAAARR"),
     ("lund", "integrator", "XXXXXXXXXXXXXX"),
-    ("af", "officer", "AAAAAAAARAAAAA"),
+    ("af", "officer", "AAAAAACCRAAAAA"),
     ("af", "integrator", "XXXXXXXXXXXXXX"),
-    ("fk", "officer", "AAAAAAAARAACAA"),
+    ("fk", "officer", "AAAAAACCRAACAA"),
     ("fk", "integrator", "XXXXXXXXXXXXXX"),
-    ("region", "officer", "AAAAAAAARAACCC"),
+    ("region", "officer", "AAAAAACCRAACCC"),
     ("finsam", "analyst", "XXXXXXXXXXXXXX"),
     ("audit", "auditor", "XXXXXXXXXXXXXX"),
 ];

@@ -318,7 +318,12 @@ async fn row_rule(
             "protected identity: shown only to the owning unit".into(),
         ));
     }
-    if let (Some(category), Some(owner)) = (category, row.owner) {
+    if let Some(category) = category {
+        // Information of a consent category is some agency's to release;
+        // when the row cannot tell whose, nobody's consent can cover it.
+        let owner = row.owner.ok_or_else(|| {
+            ApiError::ForbiddenField("cannot tell whose information this is".into())
+        })?;
         if owner != p.agency_id {
             let participant = row
                 .participant

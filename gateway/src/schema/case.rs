@@ -69,7 +69,7 @@ impl Case {
             .load_one(self.0.participant_id)
             .await
             .map_err(load_err)?
-            .map(Participant::row)
+            .map(|m| Participant::row_in(m, Some(self.0.id)))
             .ok_or(ApiError::NotFound("participant"))?)
     }
     async fn lead_agency(&self, ctx: &Context<'_>) -> Result<Agency> {
@@ -391,6 +391,7 @@ impl CaseMutation {
                 // The registering unit owns a protected identity; without a
                 // unit in the token nobody sees it (denied, not leaked).
                 owning_unit_id: p.unit_id,
+                registered_by_agency_id: p.agency_id,
             },
         )
         .await?;

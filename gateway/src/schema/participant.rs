@@ -17,11 +17,19 @@ pub struct Participant(pub entities::participant::Model);
 impl Participant {
     /// The participant as a row of the answer, tagged for the policy.
     pub fn row(m: entities::participant::Model) -> Row<Participant> {
+        Participant::row_in(m, None)
+    }
+
+    /// The participant as reached through `case`: what the registering
+    /// agency recorded about them (their consent-classified fields) then
+    /// flows to another agency under a consent for that case.
+    pub fn row_in(m: entities::participant::Model, case: Option<uuid::Uuid>) -> Row<Participant> {
         let tag = RowTag {
             participant: Some(m.id),
+            owner: m.registered_by_agency_id,
+            case,
             protected: m.protected_identity,
             owning_unit: m.owning_unit_id,
-            ..RowTag::default()
         };
         Row::new(Participant(m), tag)
     }
@@ -61,14 +69,19 @@ impl Participant {
     async fn district(&self) -> Option<&str> {
         Some(self.0.district.as_str())
     }
-    async fn target_groups(&self) -> Vec<TargetGroup> {
-        super::enums::codes::<entities::enums::TargetGroup, _>(&self.0.target_groups)
+    /// Null when withheld: the registering agency's information, shown to
+    /// another agency only under a consent (`ECONOMIC_SOCIAL`).
+    async fn target_groups(&self) -> Option<Vec<TargetGroup>> {
+        Some(super::enums::codes::<entities::enums::TargetGroup, _>(
+            &self.0.target_groups,
+        ))
     }
     async fn education_level(&self) -> EducationLevel {
         self.0.education_level.into()
     }
-    async fn income_source(&self) -> IncomeSource {
-        self.0.income_source.into()
+    /// Null when withheld, as `targetGroups`.
+    async fn income_source(&self) -> Option<IncomeSource> {
+        Some(self.0.income_source.into())
     }
     /// Skyddade personuppgifter: shown anonymously.
     async fn protected_identity(&self) -> bool {

@@ -123,7 +123,7 @@ impl Placement {
             .load_one(self.0.participant_id)
             .await
             .map_err(load_err)?
-            .map(Participant::row)
+            .map(|m| Participant::row_in(m, Some(self.0.case_id)))
             .ok_or(ApiError::NotFound("participant"))?)
     }
 }

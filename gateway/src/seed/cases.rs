@@ -63,8 +63,13 @@ impl Case {
 }
 
 /// Draws every case. Returns the cases (people's order, older case first)
-/// and, per person, the day they were first registered.
-pub(crate) fn draw(ctx: &Ctx, people: &[Person], r: &Reference) -> (Vec<Case>, Vec<NaiveDate>) {
+/// and, per person, the day they were first registered and by whom (the
+/// lead agency of their earliest case).
+pub(crate) fn draw(
+    ctx: &Ctx,
+    people: &[Person],
+    r: &Reference,
+) -> (Vec<Case>, Vec<(NaiveDate, Uuid)>) {
     let mut rng = rng::stream(ctx.seed, Stream::Cases);
     let mut cases = Vec::with_capacity(people.len() * 9 / 8);
     let mut registered = Vec::with_capacity(people.len());
@@ -72,10 +77,10 @@ pub(crate) fn draw(ctx: &Ctx, people: &[Person], r: &Reference) -> (Vec<Case>, V
         let primary = primary_case(&mut rng, ctx, p, i as u32, r);
         if rng.random_bool(0.12) {
             let older = older_case(&mut rng, ctx, p, i as u32, primary.opened, r);
-            registered.push(older.opened);
+            registered.push((older.opened, older.lead));
             cases.push(older);
         } else {
-            registered.push(primary.opened);
+            registered.push((primary.opened, primary.lead));
         }
         cases.push(primary);
     }

@@ -259,12 +259,13 @@ fn person(rng: &mut SeedRng, today: NaiveDate, birth: NaiveDate, birth_number: u
 }
 
 /// Participant rows. `registered[i]` is the day person `i` was first
-/// registered (their earliest case), which dates the row.
+/// registered (their earliest case), which dates the row, and the agency
+/// that registered them.
 pub(crate) fn rows(
     ctx: &Ctx,
     keys: &PiiKeys,
     people: &[Person],
-    registered: &[NaiveDate],
+    registered: &[(NaiveDate, Uuid)],
     owning_unit: Uuid,
 ) -> Vec<participant::Model> {
     // Timestamps get their own stream so drawing them cannot shift the people.
@@ -272,7 +273,7 @@ pub(crate) fn rows(
     people
         .iter()
         .zip(registered)
-        .map(|(p, day)| {
+        .map(|(p, (day, registrar))| {
             let pnr = p.personnummer();
             let created_at = at(&mut rng, *day);
             participant::Model {
@@ -289,6 +290,7 @@ pub(crate) fn rows(
                 income_source: p.income,
                 protected_identity: p.protected,
                 owning_unit_id: p.protected.then_some(owning_unit),
+                registered_by_agency_id: Some(*registrar),
                 synthetic: true,
                 created_at,
                 updated_at: created_at,

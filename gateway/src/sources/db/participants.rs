@@ -45,6 +45,8 @@ pub struct NewParticipant {
     pub protected_identity: bool,
     /// The unit that alone sees a protected identity (the registering unit).
     pub owning_unit_id: Option<uuid::Uuid>,
+    /// The registering agency: the source of what is registered here.
+    pub registered_by_agency_id: uuid::Uuid,
 }
 
 /// Returns the existing participant with this personnummer, or registers one.
@@ -76,6 +78,7 @@ pub async fn find_or_create(
         income_source: Set(n.income_source),
         protected_identity: Set(n.protected_identity),
         owning_unit_id: Set(n.protected_identity.then_some(n.owning_unit_id).flatten()),
+        registered_by_agency_id: Set(Some(n.registered_by_agency_id)),
         // Only the data generator marks people synthetic; a number alone cannot tell.
         synthetic: Set(false),
         created_at: Set(now),
