@@ -286,3 +286,104 @@ async fn introspection_shows_each_caller_only_what_they_may_use() {
     // The analyst may run nothing: no mutation type.
     assert!(analyst.data()["__schema"]["mutationType"].is_null());
 }
+
+/// The answer's keys are the client's: aliases, fragments and the paths
+/// from one type to another (`ofType`, a field's `type`) do not get round
+/// the filter, and an entry that does not say which field it is stays out.
+#[tokio::test]
+async fn introspection_cannot_be_talked_round() {
+    let app = TestApp::start().await;
+    let pc = app.token("lund", "placement_coordinator", "pc1");
+    let analyst = app.token("finsam", "analyst", "a1");
+    // Every field name anywhere in an answer (any key holding a list of
+    // objects with a string under some key naming fields).
+    let all_strings = |v: &serde_json::Value| v.to_string();
+
+    // Aliases on every level.
+    let q = r#"{ s: __schema { t: types { n: name f: fields { n: name } } }
+                 p: __type(name: "Participant") { f: fields { n: name } } }"#;
+    let a = app.graphql(Some(&pc), q, json!({})).await;
+    assert!(
+        !all_strings(a.ok()).contains("personnummer"),
+        "{:#}",
+        a.body
+    );
+    assert!(all_strings(a.ok()).contains("givenName"));
+    let a = app.graphql(Some(&analyst), q, json!({})).await;
+    assert!(
+        !all_strings(a.ok()).contains("personnummer"),
+        "{:#}",
+        a.body
+    );
+    assert!(a.ok()["p"].is_null());
+
+    // Fragments, as the usual introspection query writes it, and the type
+    // name in a variable.
+    let q = r#"query($t: String!) { __type(name: $t) { ...T } }
+               fragment T on __Type { name fields { ...F } }
+               fragment F on __Field { name }"#;
+    let a = app.graphql(Some(&pc), q, json!({"t": "Participant"})).await;
+    assert!(names(&a.ok()["__type"]["fields"]).contains(&"givenName".to_string()));
+    assert!(!names(&a.ok()["__type"]["fields"]).contains(&"personnummer".to_string()));
+
+    // Through a field's type: Case.participant's type lists its fields.
+    let q = r#"{ __type(name: "Case") { name fields { name type { name fields { name } ofType { name fields { name } } } } } }"#;
+    let a = app.graphql(Some(&pc), q, json!({})).await;
+    assert!(
+        !all_strings(a.ok()).contains("personnummer"),
+        "{:#}",
+        a.body
+    );
+    assert!(all_strings(a.ok()).contains("givenName"), "{:#}", a.body);
+
+    // The root types, asked for directly.
+    let q = "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }";
+    let a = app.graphql(Some(&analyst), q, json!({})).await;
+    assert!(a.ok()["__schema"]["mutationType"].is_null(), "{:#}", a.body);
+    let query = names(&a.ok()["__schema"]["queryType"]["fields"]);
+    assert!(query.contains(&"dashboard".to_string()));
+    assert!(!query.contains(&"cases".to_string()), "{query:?}");
+    let af = app.token("af", "integrator", "af-system");
+    let a = app.graphql(Some(&af), q, json!({})).await;
+    let mut m = names(&a.ok()["__schema"]["mutationType"]["fields"]);
+    m.sort();
+    assert_eq!(
+        m,
+        vec![
+            "upsertEmploymentServiceRecord",
+            "upsertEmploymentServiceRecords"
+        ]
+    );
+
+    // The query GraphiQL and code generators send still describes what
+    // the caller may use, and only that.
+    let q = r#"query IntrospectionQuery { __schema {
+        queryType { name } mutationType { name } subscriptionType { name }
+        types { ...FullType }
+        directives { name locations args { ...InputValue } } } }
+      fragment FullType on __Type { kind name description
+        fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+        inputFields { ...InputValue } interfaces { ...TypeRef }
+        enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+        possibleTypes { ...TypeRef } }
+      fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+      fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }"#;
+    let a = app.graphql(Some(&pc), q, json!({})).await;
+    let schema = &a.ok()["__schema"];
+    assert_eq!(schema["queryType"]["name"], "Query");
+    let participant = schema["types"]
+        .as_array()
+        .expect("types")
+        .iter()
+        .find(|t| t["name"] == "Participant")
+        .expect("Participant");
+    let fields = names(&participant["fields"]);
+    assert!(fields.contains(&"givenName".to_string()), "{fields:?}");
+    assert!(!fields.contains(&"personnummer".to_string()), "{fields:?}");
+    assert!(!names(&schema["types"]).contains(&"AuditEvent".to_string()));
+
+    // Fields without their names cannot be told apart: none are shown.
+    let q = r#"{ __type(name: "Participant") { fields { description } } }"#;
+    let a = app.graphql(Some(&pc), q, json!({})).await;
+    assert_eq!(a.ok()["__type"]["fields"], json!([]), "{:#}", a.body);
+}

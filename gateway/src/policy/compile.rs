@@ -224,6 +224,23 @@ impl Policy {
         &self.names[id]
     }
 
+    /// May the caller use any field of `ty`? `Query` always stays (it
+    /// holds `__typename`); a type the policy does not list (a scalar, an
+    /// enum, an input) is not the policy's to hide.
+    pub fn type_usable(&self, ty: &str, access: &Access) -> bool {
+        let Some(fields) = self.types.get(ty) else {
+            return true;
+        };
+        ty == "Query"
+            || fields.values().any(|f| {
+                if ty == "Mutation" {
+                    access.can_write(f)
+                } else {
+                    access.can_read(f)
+                }
+            })
+    }
+
     /// The classification a type's rows carry as a whole (`"Type.*"`).
     pub fn type_class(&self, ty: &str) -> Option<Classification> {
         self.type_class.get(ty).copied()

@@ -13,19 +13,22 @@ use std::sync::Mutex;
 use async_graphql::extensions::{ExtensionContext, NextResolve, ResolveInfo};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::registry::{MetaTypeName, Registry};
-use async_graphql::{Name, Pos, Response, ServerError, ServerResult, Value};
+use async_graphql::{Name, Pos, Response, ServerError, ServerResult, Value, Variables};
 
 use super::compile::{Access, Classification, FieldInfo, Policy};
 use super::consent::covers;
 use super::file::OnDenied;
+use super::introspection::Introspection;
 use crate::audit::Decision;
 use crate::error::ApiError;
 use crate::schema::RequestContext;
 
-/// One request's check; remembers what the operation is for the audit log.
+/// One request's check; remembers what the operation is for the audit
+/// log, and what filtering introspection needs of the document.
 #[derive(Default)]
 pub struct PolicyCheck {
     operations: Mutex<Vec<(Option<String>, String)>>,
+    introspection: Mutex<Option<Introspection>>,
 }
 
 impl PolicyCheck {
@@ -40,14 +43,18 @@ impl PolicyCheck {
             .unwrap_or_default()
     }
 
-    /// After parsing: remembers the operations for the audit log and, in
-    /// `reject` mode, refuses a document that asks for a denied field.
+    /// After parsing: remembers the operations for the audit log (and the
+    /// document's fragments and variables if it asks for introspection)
+    /// and, in `reject` mode, refuses a document that asks for a denied
+    /// field.
     pub async fn after_parse(
         &self,
         ctx: &ExtensionContext<'_>,
         doc: &ExecutableDocument,
+        variables: &Variables,
     ) -> ServerResult<()> {
         *self.operations.lock().expect("operations lock") = describe(doc);
+        *self.introspection.lock().expect("introspection lock") = Introspection::of(doc, variables);
         let Some(rc) = ctx.data_opt::<RequestContext>() else {
             return Ok(());
         };
@@ -123,18 +130,13 @@ impl PolicyCheck {
             return next.run(ctx, info).await;
         };
         if info.name == "__schema" || info.name == "__type" {
-            // `__type(name: "X")` may not select `name`: take it from the argument.
-            let asked = info
-                .field
-                .get_argument("name")
-                .and_then(|v| v.node.clone().into_const())
-                .and_then(|v| match v {
-                    Value::String(s) => Some(s),
-                    _ => None,
-                });
+            let field = info.field;
             let value = next.run(ctx, info).await?;
-            return Ok(value.map(|v| {
-                super::introspection::filter(v, asked.as_deref(), &rc.policy, &rc.access)
+            let doc = self.introspection.lock().expect("introspection lock");
+            return Ok(value.map(|v| match doc.as_ref() {
+                Some(doc) => doc.filter(v, field, &rc.policy, &rc.access),
+                // Parsed without this check: show nothing rather than all.
+                None => Value::Null,
             }));
         }
         let Some(field) = rc.policy.field(info.parent_type, info.name).copied() else {

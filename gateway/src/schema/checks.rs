@@ -69,7 +69,7 @@ impl Extension for Check {
         // personal field is audited even when the document is also over a
         // limit (its walk is bounded by the request's size and a depth cap).
         if let Some(policy) = &self.policy {
-            policy.after_parse(ctx, &doc).await?;
+            policy.after_parse(ctx, &doc, variables).await?;
         }
         self.limits.check_document(&doc)?;
         Ok(doc)
