@@ -444,3 +444,61 @@ async fn a_protected_identity_registered_without_a_unit_is_shown_to_nobody() {
         assert_eq!(a.codes(), vec!["FORBIDDEN_FIELD"; 4], "{:#}", a.body);
     }
 }
+
+/// Refused writes are attempts on personal data: the auditor sees them as
+/// denied, whether the policy refused the operation or the data's own rule
+/// did (a consent only the source agency records).
+#[tokio::test]
+async fn refused_writes_are_audited_as_denied() {
+    let app = TestApp::start().await;
+    let af = app.token("af", "integrator", "af-system");
+    let a = app
+        .graphql(
+            Some(&af),
+            r#"mutation($r: SocialInsuranceRecordInput!) { upsertSocialInsuranceRecord(record: $r) { id } }"#,
+            json!({"r": {"externalId": "FK-9", "personnummer": test_pnr(43), "benefit": "SICKNESS_BENEFIT", "periodStart": "2026-02-01"}}),
+        )
+        .await;
+    assert_eq!(a.codes(), vec!["FORBIDDEN"]);
+    let coach = app.token("lund", "coach", "c1");
+    let case = app
+        .graphql(
+            Some(&coach),
+            r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id } }"#,
+            json!({"i": {"personnummer": test_pnr(43), "givenName": "Neka", "familyName": "Skrivsson", "district": "Väster"}}),
+        )
+        .await
+        .ok()["openCase"]["id"]
+        .clone();
+    let a = app
+        .graphql(
+            Some(&coach),
+            r#"mutation($id: ID!) { recordConsent(input: {caseId: $id, sourceAgency: "fk", recipientAgency: "lund", categories: [HEALTH], purpose: "Samverkan", signedOn: "2026-01-10", collectedAt: "Lund", formVersion: "1", documentRef: "Akt 1"}) { id } }"#,
+            json!({"id": case}),
+        )
+        .await;
+    assert_eq!(a.codes(), vec!["FORBIDDEN"]);
+
+    let auditor = app.token("audit", "auditor", "dpo");
+    let a = app
+        .graphql(
+            Some(&auditor),
+            "{ auditEvents(filter: {decision: DENIED}) { nodes { agency subject operation fields } } }",
+            json!({}),
+        )
+        .await;
+    let events = a.ok()["auditEvents"]["nodes"].clone();
+    let denied = |agency: &str, field: &str| {
+        events.as_array().expect("events").iter().any(|e| {
+            e["agency"] == agency
+                && e["fields"]
+                    .as_array()
+                    .is_some_and(|f| f.iter().any(|f| f == field))
+        })
+    };
+    assert!(
+        denied("af", "Mutation.upsertSocialInsuranceRecord"),
+        "{events:#}"
+    );
+    assert!(denied("lund", "Mutation.recordConsent"), "{events:#}");
+}

@@ -174,7 +174,20 @@ impl PolicyCheck {
             }
             rc.ledger.read(field.id, rc.policy.field_count());
         }
-        next.run(ctx, info).await
+        if !is_write {
+            return next.run(ctx, info).await;
+        }
+        let result = next.run(ctx, info).await;
+        if let Err(e) = &result {
+            // A write the data's own rules refused (another agency's
+            // records, a consent releasing another agency's information) is
+            // an attempt on personal data: audited as denied, like the
+            // policy's own refusals.
+            if matches!(e.source::<ApiError>(), Some(ApiError::Forbidden(_))) {
+                rc.ledger.refused(rc.policy.name(field.id));
+            }
+        }
+        result
     }
 
     /// After the operation ran: the `redacted` list and the withheld
@@ -268,10 +281,12 @@ fn error(api: ApiError) -> ServerError {
 /// Refuses one field: null in the answer, the error at its path.
 fn deny(rc: &RequestContext, info: &ResolveInfo<'_>, api: ApiError) -> Option<Value> {
     let code = api.code();
-    let personal = rc
-        .policy
-        .field(info.parent_type, info.name)
-        .is_some_and(|f| f.class.is_some());
+    // A refused write is audited whatever it would have written.
+    let personal = info.parent_type == "Mutation"
+        || rc
+            .policy
+            .field(info.parent_type, info.name)
+            .is_some_and(|f| f.class.is_some());
     let participant = personal
         .then(|| rc.ledger.row_of(info.path_node).and_then(|r| r.participant))
         .flatten();

@@ -153,6 +153,14 @@ impl Ledger {
         inner.errors.push(ServerError { path, ..error });
     }
 
+    /// A write refused by the resolver itself (its error is already in the
+    /// answer): audited as denied.
+    pub fn refused(&self, field: &str) {
+        let mut inner = self.lock();
+        inner.personal = true;
+        inner.withheld.insert(field.to_string());
+    }
+
     /// Rows of `type_name` left out of the list at `ctx`'s field (another
     /// agency's records without consent): the rows shown stay, the error
     /// sits at the list's path.
