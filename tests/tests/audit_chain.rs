@@ -672,6 +672,18 @@ async fn auditors_read_the_log_over_graphql() {
         .map(|e| e["seq"].as_str().expect("seq"))
         .collect();
     assert_eq!(seqs[..5], ["1", "6", "11", "16", "21"]);
+    // Reading the trail is itself an access to Anna's data: the next read
+    // shows the first, by the data protection officer.
+    let again = app.graphql(Some(&dpo), trail, json!({ "p": anna })).await;
+    let last = again.ok()["auditTrail"]
+        .as_array()
+        .and_then(|e| e.last().cloned())
+        .expect("an event");
+    assert_eq!(last["subject"], "dpo-1", "{last:#}");
+    assert_eq!(last["participantIds"], json!([anna.to_string()]));
+    assert!(last["operation"]
+        .as_str()
+        .is_some_and(|o| o.contains("auditTrail")));
     assert_eq!(
         events[0],
         json!({

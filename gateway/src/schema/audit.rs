@@ -12,6 +12,7 @@ use super::input;
 use crate::audit::query::{self, EventFilter};
 use crate::audit::Decision;
 use crate::error::ApiError;
+use crate::policy::RowTag;
 
 /// Widest `from`..`to` of one `auditTrail` call.
 pub const MAX_TRAIL_DAYS: i64 = 366;
@@ -164,6 +165,10 @@ impl AuditQuery {
         let r = rc(ctx);
         r.principal()?;
         let participant = input::id("participantId", &participant_id)?;
+        // Reading someone's access log is an access to their data: it is
+        // audited under their id, so it shows in their own trail.
+        r.ledger
+            .tag(ctx.path_node.as_ref(), &RowTag::participant(participant));
         let to = to.unwrap_or_else(Utc::now);
         let from = from.unwrap_or(to - Duration::days(MAX_TRAIL_DAYS));
         if from > to {
