@@ -1,5 +1,6 @@
 //! The real binary: the demo starts, answers, and exits 0 on SIGTERM;
-//! dev-token is refused outside a demo directory; check-config names keys.
+//! dev-token is refused outside a demo directory; check-config names keys;
+//! audit verify exits 1 naming the first broken link.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -203,4 +204,75 @@ fn check_config_refuses_a_policy_naming_a_field_the_schema_lacks() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("policy "));
+}
+
+/// `gateway audit verify` on a demo directory: exit 0 while the chain is
+/// intact, 1 naming the first broken link once a row is changed.
+#[test]
+fn audit_verify_exits_1_naming_the_first_broken_link() {
+    use gateway::audit::{AuditLog, Decision, NewEvent};
+    use sea_orm::{ConnectionTrait, Database, Statement};
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let verify = || {
+        gateway()
+            .args(["audit", "verify", "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .expect("audit verify")
+    };
+    // Nothing to check where no demo was ever made.
+    assert_eq!(verify().status.code(), Some(2));
+    let migrate = gateway()
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("migrate");
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+
+    let url = format!(
+        "sqlite://{}?mode=rw",
+        dir.path().join("gateway.sqlite").display()
+    );
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let db = Database::connect(&url).await.expect("the demo database");
+        let events: Vec<NewEvent> = (0..3)
+            .map(|n| NewEvent {
+                at: chrono::Utc::now(),
+                agency: "lund".into(),
+                subject: format!("coach-{n}"),
+                role: "coach".into(),
+                operation: "query CasePage".into(),
+                participant_ids: vec![uuid::Uuid::new_v4()],
+                fields: vec!["Participant.givenName".into()],
+                decision: Decision::Allowed,
+                trace_id: None,
+            })
+            .collect();
+        AuditLog::new().record(&db, &events).await.expect("append");
+        db.close().await.expect("close");
+    });
+    let ok = verify();
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 3 events"));
+
+    runtime.block_on(async {
+        let db = Database::connect(&url).await.expect("the demo database");
+        db.execute(Statement::from_string(
+            db.get_database_backend(),
+            "UPDATE audit_event SET subject = 'someone-else' WHERE seq = 2".to_string(),
+        ))
+        .await
+        .expect("tamper");
+        db.close().await.expect("close");
+    });
+    let broken = verify();
+    assert_eq!(broken.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(out.contains("broken at event 2"), "{out}");
 }
