@@ -167,6 +167,23 @@ async fn a_consent_serves_the_case_it_was_given_for() {
     assert_eq!(shown(&a), 1, "{:#}", a.body);
 }
 
+/// `recordConsent` as `token`: `source` releases `category` to `recipient`.
+async fn consent_as(
+    app: &TestApp,
+    token: &str,
+    case: &Value,
+    source: &str,
+    recipient: &str,
+    category: &str,
+) -> tests::Answer {
+    app.graphql(
+        Some(token),
+        r#"mutation($id: ID!, $s: String!, $r: String!, $c: ConsentCategory!) { recordConsent(input: {caseId: $id, sourceAgency: $s, recipientAgency: $r, categories: [$c], purpose: "Samverkan", signedOn: "2026-01-10", collectedAt: "Lund", formVersion: "1", documentRef: "Akt 1"}) { id } }"#,
+        json!({"id": case, "s": source, "r": recipient, "c": category}),
+    )
+    .await
+}
+
 /// A consent releases the source agency's information, so only that
 /// agency records it: the municipality cannot grant itself AF's records.
 #[tokio::test]
@@ -175,13 +192,7 @@ async fn only_the_agency_whose_information_is_released_records_the_consent() {
     let coach = app.token("lund", "coach", "c1");
     let case = case_with_af_record(&app, &coach, 53).await;
     let before = app.count("consent").await;
-    let a = app
-        .graphql(
-            Some(&coach),
-            r#"mutation($id: ID!) { recordConsent(input: {caseId: $id, sourceAgency: "af", recipientAgency: "lund", categories: [LABOUR_MARKET], purpose: "Samverkan", signedOn: "2026-01-10", collectedAt: "Lund", formVersion: "1", documentRef: "Akt 1"}) { id } }"#,
-            json!({"id": case}),
-        )
-        .await;
+    let a = consent_as(&app, &coach, &case, "af", "lund", "LABOUR_MARKET").await;
     assert_eq!(a.codes(), vec!["FORBIDDEN"], "{:#}", a.body);
     assert!(a.errors()[0]["message"]
         .as_str()
@@ -194,13 +205,7 @@ async fn only_the_agency_whose_information_is_released_records_the_consent() {
     assert_eq!(a.codes(), vec!["CONSENT_REQUIRED"]);
 
     // The municipality releases its own information the same way.
-    let a = app
-        .graphql(
-            Some(&coach),
-            r#"mutation($id: ID!) { recordConsent(input: {caseId: $id, sourceAgency: "lund", recipientAgency: "af", categories: [ECONOMIC_SOCIAL], purpose: "Samverkan", signedOn: "2026-01-10", collectedAt: "Lund", formVersion: "1", documentRef: "Akt 1"}) { id } }"#,
-            json!({"id": case}),
-        )
-        .await;
+    let a = consent_as(&app, &coach, &case, "lund", "af", "ECONOMIC_SOCIAL").await;
     assert!(a.ok()["recordConsent"]["id"].is_string());
 }
 
@@ -222,13 +227,9 @@ async fn what_the_registering_agency_recorded_flows_only_under_its_consent() {
     assert_eq!(a.codes(), vec!["CONSENT_REQUIRED"; 2], "{:#}", a.body);
     assert_eq!(a.data()["case"]["participant"]["incomeSource"], Value::Null);
 
-    app.graphql(
-        Some(&coach),
-        r#"mutation($id: ID!) { recordConsent(input: {caseId: $id, sourceAgency: "lund", recipientAgency: "af", categories: [ECONOMIC_SOCIAL], purpose: "Samverkan", signedOn: "2026-01-10", collectedAt: "Lund", formVersion: "1", documentRef: "Akt 1"}) { id } }"#,
-        json!({"id": case}),
-    )
-    .await
-    .ok();
+    consent_as(&app, &coach, &case, "lund", "af", "ECONOMIC_SOCIAL")
+        .await
+        .ok();
     let a = app.graphql(Some(&af), q, json!({"id": case})).await;
     assert!(a.ok()["case"]["participant"]["incomeSource"].is_string());
 
