@@ -10,9 +10,10 @@ use async_graphql::{ServerError, ServerResult, ValidationResult};
 use crate::config::LimitsConfig;
 use crate::error::ErrorCode;
 
-/// The checks, run by the schema's extension (`schema::checks`): after
-/// parsing (aliases) and after validation (depth and cost, which
-/// async-graphql's validation computes).
+/// The checks, run by the schema's extension (`schema::checks`): before
+/// anything walks the document (the fields it writes out), after parsing
+/// (aliases) and after validation (depth and cost, which async-graphql's
+/// validation computes).
 #[derive(Clone)]
 pub struct Limits(pub LimitsConfig);
 
@@ -27,6 +28,29 @@ fn too_complex(message: String, limit: &str, value: usize, max: usize) -> Server
 }
 
 impl Limits {
+    /// Refuses a document that writes out more fields than the cost limit
+    /// allows. Every field costs at least 1, so such a document is over the
+    /// limit however it runs. Checked before async-graphql walks the
+    /// document (its recursion-depth check and its validation expand every
+    /// fragment spread, and thirty lines whose fragments spread the next
+    /// one twice expand to 2^28 fields: minutes of one core).
+    pub fn check_fields(&self, doc: &ExecutableDocument) -> ServerResult<()> {
+        let fields = expanded_fields(doc);
+        if fields > self.0.max_cost {
+            return Err(too_complex(
+                format!(
+                    "the document writes out {fields} fields with its fragments expanded; \
+                     the cost limit is {}",
+                    self.0.max_cost
+                ),
+                "cost",
+                fields,
+                self.0.max_cost,
+            ));
+        }
+        Ok(())
+    }
+
     /// Refuses a document with more aliases than allowed.
     pub fn check_document(&self, doc: &ExecutableDocument) -> ServerResult<()> {
         let aliases = count_aliases(doc);
@@ -80,6 +104,58 @@ pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
 }
 
 /// Aliased fields anywhere in the document (fragments included).
+/// The fields of the largest operation with every fragment spread written
+/// out, counted without writing them out: each fragment's count is taken
+/// once. Saturates; a fragment cycle (refused by validation) counts 0.
+fn expanded_fields(doc: &ExecutableDocument) -> usize {
+    use std::collections::HashMap;
+
+    use async_graphql::Name;
+
+    struct Count<'a> {
+        doc: &'a ExecutableDocument,
+        /// `None` while a fragment is being counted (a cycle).
+        memo: HashMap<&'a Name, Option<usize>>,
+    }
+    impl<'a> Count<'a> {
+        fn set(&mut self, set: &'a SelectionSet) -> usize {
+            set.items.iter().fold(0usize, |n, s| {
+                let more = match &s.node {
+                    Selection::Field(f) => {
+                        1usize.saturating_add(self.set(&f.node.selection_set.node))
+                    }
+                    Selection::InlineFragment(f) => self.set(&f.node.selection_set.node),
+                    Selection::FragmentSpread(spread) => {
+                        self.fragment(&spread.node.fragment_name.node)
+                    }
+                };
+                n.saturating_add(more)
+            })
+        }
+        fn fragment(&mut self, name: &'a Name) -> usize {
+            if let Some(known) = self.memo.get(name) {
+                return known.unwrap_or(0);
+            }
+            let Some(def) = self.doc.fragments.get(name) else {
+                return 0;
+            };
+            self.memo.insert(name, None);
+            let n = self.set(&def.node.selection_set.node);
+            self.memo.insert(name, Some(n));
+            n
+        }
+    }
+    let mut count = Count {
+        doc,
+        memo: HashMap::new(),
+    };
+    doc.operations
+        .iter()
+        .map(|(_, op)| count.set(&op.node.selection_set.node))
+        .max()
+        .unwrap_or(0)
+}
+
 fn count_aliases(doc: &ExecutableDocument) -> usize {
     fn walk(set: &SelectionSet) -> usize {
         set.items
@@ -115,5 +191,29 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(count_aliases(&doc), 3);
+    }
+
+    #[test]
+    fn fields_are_counted_as_written_out_without_writing_them_out() {
+        let doc = async_graphql::parser::parse_query(
+            "{ me { subject } ...A } fragment A on Query { ...B ...B } fragment B on Query { x y }",
+        )
+        .expect("parses");
+        assert_eq!(expanded_fields(&doc), 2 + 4);
+        let mut bomb = String::from("{ ...F0 }");
+        for i in 0..60 {
+            bomb.push_str(&format!(
+                " fragment F{i} on Query {{ ...F{} ...F{} }}",
+                i + 1,
+                i + 1
+            ));
+        }
+        bomb.push_str(" fragment F60 on Query { me }");
+        let doc = async_graphql::parser::parse_query(&bomb).expect("parses");
+        assert_eq!(expanded_fields(&doc), 1usize << 60);
+        // A cycle (validation refuses it) counts, and ends.
+        let doc = async_graphql::parser::parse_query("{ ...A } fragment A on Query { x ...A }")
+            .expect("parses");
+        assert_eq!(expanded_fields(&doc), 1);
     }
 }

@@ -197,3 +197,35 @@ async fn depth_aliases_and_cost_have_limits() {
         .await;
     assert!(a.errors().is_empty(), "{:#}", a.body);
 }
+
+/// A short document whose fragments each spread the next twice expands
+/// to 2^n fields: it is refused from its size as written out, at once,
+/// before anything (validation included) walks it.
+#[tokio::test]
+async fn a_fragment_bomb_is_refused_at_once() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let n = 28;
+    let mut doc = String::from("{ ...F0 }\n");
+    for i in 0..n {
+        doc.push_str(&format!(
+            "fragment F{i} on Query {{ ...F{} ...F{} }}\n",
+            i + 1,
+            i + 1
+        ));
+    }
+    doc.push_str(&format!("fragment F{n} on Query {{ me {{ subject }} }}\n"));
+    let t = std::time::Instant::now();
+    let a = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        app.graphql(Some(&coach), &doc, json!({})),
+    )
+    .await
+    .expect("answered within 10 s");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(a.codes(), vec!["QUERY_TOO_COMPLEX"], "{:#}", a.body);
+}

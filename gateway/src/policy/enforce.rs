@@ -7,7 +7,7 @@
 //! operation ends, withheld fields are listed in `extensions.redacted` and
 //! the audit events are written before the answer leaves (fail closed).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Mutex;
 
 use async_graphql::extensions::{ExtensionContext, NextResolve, ResolveInfo};
@@ -74,6 +74,7 @@ impl PolicyCheck {
                     access: &rc.access,
                     denied: &mut denied,
                     depth: 0,
+                    seen: HashSet::new(),
                 };
                 walk.selection_set(root, &op.node.selection_set.node);
             }
@@ -86,12 +87,16 @@ impl PolicyCheck {
                 } else {
                     ApiError::Unauthenticated("sign in with your agency's identity provider".into())
                 };
+                // Personal fields, and writes (an attempt on personal data
+                // whatever it would have written), are audited as denied.
                 let personal: Vec<String> = denied
                     .iter()
                     .filter(|name| {
-                        name.split_once('.')
-                            .and_then(|(t, f)| rc.policy.field(t, f))
-                            .is_some_and(|f| f.class.is_some())
+                        name.starts_with("Mutation.")
+                            || name
+                                .split_once('.')
+                                .and_then(|(t, f)| rc.policy.field(t, f))
+                                .is_some_and(|f| f.class.is_some())
                     })
                     .cloned()
                     .collect();
@@ -412,12 +417,19 @@ struct Walk<'a> {
     access: &'a Access,
     denied: &'a mut BTreeSet<String>,
     depth: usize,
+    /// Selection sets already walked, by the type they were walked as: the
+    /// same set gives the same answer, and a document spreading a fragment
+    /// twice in each of a chain of fragments would otherwise cost 2^n
+    /// (this runs before validation and its limits).
+    seen: HashSet<(String, *const SelectionSet)>,
 }
 
 impl Walk<'_> {
     fn selection_set(&mut self, ty: &str, set: &SelectionSet) {
-        // Fragments may refer to each other; validation refuses cycles, this bounds the walk anyway.
-        if self.depth > 64 {
+        // Fragments may refer to each other (validation, later, refuses
+        // cycles): a set walked once is not walked again, and the depth is
+        // bounded for a deeply nested document.
+        if self.depth > 64 || !self.seen.insert((ty.to_string(), std::ptr::from_ref(set))) {
             return;
         }
         self.depth += 1;

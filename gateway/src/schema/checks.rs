@@ -7,11 +7,13 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve,
-    NextValidation, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
+    NextResolve, NextValidation, ResolveInfo,
 };
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+use async_graphql::{
+    Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+};
 
 use crate::limits::Limits;
 use crate::policy::PolicyCheck;
@@ -57,6 +59,21 @@ struct Check {
 
 #[async_trait::async_trait]
 impl Extension for Check {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        // Parsed here, once (async-graphql keeps the document), so its size
+        // can be refused before anything expands its fragments. A document
+        // that does not parse is left to async-graphql to report.
+        if let Ok(doc) = request.parsed_query() {
+            self.limits.check_fields(doc)?;
+        }
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -67,7 +84,7 @@ impl Extension for Check {
         let doc = next.run(ctx, query, variables).await?;
         // The policy first: in `reject` mode an attempt to read a denied
         // personal field is audited even when the document is also over a
-        // limit (its walk is bounded by the request's size and a depth cap).
+        // limit (its walk visits each selection set once per type).
         if let Some(policy) = &self.policy {
             policy.after_parse(ctx, &doc, variables).await?;
         }
