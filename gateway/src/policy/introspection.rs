@@ -111,6 +111,9 @@ fn asks_introspection(set: &SelectionSet, depth: usize) -> bool {
 /// selections below it (merged when the document asks for it twice).
 struct Key<'a> {
     key: &'a str,
+    /// Empty when the document puts two different fields under this key
+    /// (one of them behind `@skip`, say): which one answered cannot be
+    /// told, so the entry counts as unknown.
     field: &'a str,
     below: Vec<&'a SelectionSet>,
 }
@@ -125,13 +128,22 @@ impl<'a> Walk<'a> {
     /// The entries `sets` ask for, through fragments and inline fragments.
     fn keys(&self, sets: &[&'a SelectionSet]) -> Vec<Key<'a>> {
         let mut keys: Vec<Key<'a>> = Vec::new();
+        let mut spread = HashSet::new();
         for set in sets {
-            self.collect(set, &mut keys, 0);
+            self.collect(set, &mut keys, &mut spread, 0);
         }
         keys
     }
 
-    fn collect(&self, set: &'a SelectionSet, keys: &mut Vec<Key<'a>>, depth: usize) {
+    /// Adds the entries of `set`. A fragment spread again at this level
+    /// adds nothing new, so it is read once (`spread`).
+    fn collect(
+        &self,
+        set: &'a SelectionSet,
+        keys: &mut Vec<Key<'a>>,
+        spread: &mut HashSet<&'a Name>,
+        depth: usize,
+    ) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -139,22 +151,31 @@ impl<'a> Walk<'a> {
             match &s.node {
                 Selection::Field(f) => {
                     let key = f.node.response_key().node.as_str();
+                    let field = f.node.name.node.as_str();
                     let below = &f.node.selection_set.node;
                     match keys.iter_mut().find(|k| k.key == key) {
-                        Some(k) => k.below.push(below),
+                        Some(k) => {
+                            if k.field != field {
+                                k.field = "";
+                            }
+                            k.below.push(below);
+                        }
                         None => keys.push(Key {
                             key,
-                            field: f.node.name.node.as_str(),
+                            field,
                             below: vec![below],
                         }),
                     }
                 }
                 Selection::InlineFragment(i) => {
-                    self.collect(&i.node.selection_set.node, keys, depth + 1)
+                    self.collect(&i.node.selection_set.node, keys, spread, depth + 1)
                 }
-                Selection::FragmentSpread(spread) => {
-                    if let Some(def) = self.fragments.get(&spread.node.fragment_name.node) {
-                        self.collect(&def.node.selection_set.node, keys, depth + 1);
+                Selection::FragmentSpread(s) => {
+                    let name = &s.node.fragment_name.node;
+                    if let Some(def) = self.fragments.get(name) {
+                        if spread.insert(name) {
+                            self.collect(&def.node.selection_set.node, keys, spread, depth + 1);
+                        }
                     }
                 }
             }
