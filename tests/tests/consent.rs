@@ -276,3 +276,62 @@ async fn existing_people_get_the_lead_agency_of_their_earliest_case_as_registrar
     migration::Migrator::up(&app.db, None).await.expect("up");
     assert_eq!(registrars().await, seeded);
 }
+
+/// Filtering by target group must not tell what `targetGroups` withholds:
+/// another agency finds the person by it only once the registering agency
+/// released that information by consent, and a caller the policy never
+/// lets read target groups cannot filter by them.
+#[tokio::test]
+async fn a_target_group_filter_finds_only_people_whose_groups_you_may_see() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let case = app
+        .graphql(
+            Some(&coach),
+            r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id } }"#,
+            json!({"i": {"personnummer": test_pnr(55), "givenName": "Filt", "familyName": "Rering", "district": "Norr", "targetGroups": ["INCOME_SUPPORT"]}}),
+        )
+        .await
+        .ok()["openCase"]["id"]
+        .clone();
+    app.graphql(
+        Some(&coach),
+        r#"mutation($id: ID!) { addCaseMember(input: {caseId: $id, agency: "af", role: "officer"}) { id } }"#,
+        json!({"id": case}),
+    )
+    .await
+    .ok();
+    let af = app.token("af", "officer", "af-officer");
+    let count = async |token: &str| {
+        app.graphql(
+            Some(token),
+            "{ cases(filter: {targetGroup: INCOME_SUPPORT}) { totalCount } }",
+            json!({}),
+        )
+        .await
+        .ok()["cases"]["totalCount"]
+            .as_i64()
+            .expect("a count")
+    };
+    assert_eq!(count(&coach).await, 1, "the registrar finds its own");
+    assert_eq!(count(&af).await, 0, "nothing released to AF yet");
+    let all = app
+        .graphql(Some(&af), "{ cases { totalCount } }", json!({}))
+        .await;
+    assert_eq!(all.ok()["cases"]["totalCount"], 1, "AF does see the case");
+
+    consent_as(&app, &coach, &case, "lund", "af", "ECONOMIC_SOCIAL")
+        .await
+        .ok();
+    assert_eq!(count(&af).await, 1, "released by consent");
+
+    let pc = app.token("lund", "placement_coordinator", "pc1");
+    let a = app
+        .graphql(
+            Some(&pc),
+            "{ cases(filter: {targetGroup: INCOME_SUPPORT}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.codes(), vec!["FORBIDDEN_FIELD"], "{:#}", a.body);
+}

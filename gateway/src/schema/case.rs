@@ -190,6 +190,8 @@ pub struct CaseFilterInput {
     pub coach_id: Option<ID>,
     /// Agency code taking part in the case (`af`, `fk`, ...).
     pub agency: Option<String>,
+    /// Only people whose target groups you may see match: registered by
+    /// your agency, or released to it by a consent for the case.
     pub target_group: Option<TargetGroup>,
     /// Opened on or after this date.
     pub opened_from: Option<NaiveDate>,
@@ -251,7 +253,10 @@ pub async fn case_page(
             .map(|c| input::id("filter.coachId", c))
             .transpose()?,
         agency_id,
-        target_group: f.target_group.map(Into::into),
+        target_group: f
+            .target_group
+            .map(|g| target_group_filter(rc, g))
+            .transpose()?,
         opened_from: f.opened_from,
         opened_to: f.opened_to,
     };
@@ -479,4 +484,33 @@ impl CaseMutation {
         .await?;
         Ok(Case::row(cases::get_visible(r.db(), &r.scope, id).await?))
     }
+}
+
+/// Filtering by target group reads `Participant.targetGroups`: refused
+/// where the policy never lets the caller read them, and, as the field is
+/// the registering agency's information (a consent category), matched in
+/// SQL only for people that agency released to the caller.
+fn target_group_filter(
+    rc: &super::RequestContext,
+    group: TargetGroup,
+) -> Result<crate::sources::db::cases::TargetGroupFilter, ApiError> {
+    let p = rc.principal()?;
+    let Some(field) = rc
+        .policy
+        .field("Participant", "targetGroups")
+        .filter(|f| rc.access.can_read(f))
+    else {
+        return Err(ApiError::ForbiddenField(
+            "filter.targetGroup: the policy does not let you read Participant.targetGroups".into(),
+        ));
+    };
+    Ok(crate::sources::db::cases::TargetGroupFilter {
+        group: group.into(),
+        viewer: p.agency_id,
+        category: match field.class {
+            Some(crate::policy::Classification::Consent(c)) => Some(c),
+            _ => None,
+        },
+        today: rc.today(),
+    })
 }

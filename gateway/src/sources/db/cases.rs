@@ -1,7 +1,7 @@
 //! Shared cases: the scoped, paginated list, and the case's own writes.
 
 use chrono::NaiveDate;
-use entities::enums::{CaseOutcome, CaseStatus, TargetGroup};
+use entities::enums::{CaseOutcome, CaseStatus, ConsentCategory, TargetGroup};
 use entities::{case_member, participant, shared_case};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -18,9 +18,22 @@ pub struct CaseFilter {
     pub statuses: Vec<CaseStatus>,
     pub coach_id: Option<Uuid>,
     pub agency_id: Option<Uuid>,
-    pub target_group: Option<TargetGroup>,
+    pub target_group: Option<TargetGroupFilter>,
     pub opened_from: Option<NaiveDate>,
     pub opened_to: Option<NaiveDate>,
+}
+
+/// Cases whose participant is in a target group, as `viewer` may know it:
+/// target groups are the registering agency's information, so only people
+/// it registered, or whose registrar released them by consent (`today`),
+/// can match. Otherwise the filter would tell what the field withholds.
+#[derive(Debug, Clone)]
+pub struct TargetGroupFilter {
+    pub group: TargetGroup,
+    pub viewer: Uuid,
+    /// The consent category target groups are classified as, if any.
+    pub category: Option<ConsentCategory>,
+    pub today: NaiveDate,
 }
 
 /// Keyset position: cases are listed newest first by (opened_on, id).
@@ -60,21 +73,21 @@ fn filter_condition(scope: &CaseScope, f: &CaseFilter) -> Condition {
                 ),
         );
     }
-    if let Some(group) = f.target_group {
-        // List columns are comma-separated codes; match whole codes only.
-        let pattern = format!("%,{},%", group.to_value());
-        c = c.add(
-            shared_case::Column::ParticipantId.in_subquery(
-                Query::select()
-                    .column(participant::Column::Id)
-                    .from(participant::Entity)
-                    .and_where(Expr::cust_with_values(
-                        "(',' || target_groups || ',') LIKE ?",
-                        [pattern],
-                    ))
-                    .to_owned(),
-            ),
-        );
+    if let Some(t) = &f.target_group {
+        let mut people = Query::select()
+            .column(participant::Column::Id)
+            .from(participant::Entity)
+            .and_where(super::list_holds(
+                (participant::Entity, participant::Column::TargetGroups),
+                &t.group.to_value(),
+            ))
+            .to_owned();
+        if let Some(category) = t.category {
+            people.and_where(crate::policy::consent::registrar_released_sql(
+                t.viewer, category, t.today,
+            ));
+        }
+        c = c.add(shared_case::Column::ParticipantId.in_subquery(people));
     }
     if let Some(from) = f.opened_from {
         c = c.add(shared_case::Column::OpenedOn.gte(from));

@@ -75,3 +75,21 @@ where
         ApiError::NotFound(what)
     })
 }
+
+/// SQL: the comma-separated list column `column` (`participant.target_groups`,
+/// `consent.categories`) holds the whole code `code`:
+/// `(',' || column || ',') LIKE '%,code,%'`. Built from operators, not
+/// custom SQL, so it renders for PostgreSQL and SQLite alike (their
+/// placeholders differ).
+pub fn list_holds(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    code: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{BinOper, Expr, SimpleExpr};
+    let concat = |l: SimpleExpr, r: SimpleExpr| l.binary(BinOper::Custom("||"), r);
+    let wrapped = concat(
+        concat(Expr::val(",").into(), Expr::col(column).into()),
+        Expr::val(",").into(),
+    );
+    Expr::expr(wrapped).like(format!("%,{code},%"))
+}
