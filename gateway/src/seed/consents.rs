@@ -16,14 +16,22 @@ use uuid::Uuid;
 use super::cases::Case;
 use super::context::Ctx;
 use super::people::Person;
+use super::reference::StaffPools;
 use super::rng::{self, add_days, at, date_between, uuid, SeedRng, Stream};
 
 /// Share of cases with consents on file.
 const WITH_CONSENT: f64 = 0.9;
 const REVOKED: f64 = 0.03;
 
-/// `consent` rows for every case that has them.
-pub(crate) fn rows(ctx: &Ctx, cases: &[Case], people: &[Person]) -> Vec<consent::Model> {
+/// `consent` rows for every case that has them. Each direction is
+/// recorded by the source agency's staff on the case (the agency whose
+/// information it releases records it, as the API requires).
+pub(crate) fn rows(
+    ctx: &Ctx,
+    cases: &[Case],
+    people: &[Person],
+    pools: &StaffPools,
+) -> Vec<consent::Model> {
     let mut rng = rng::stream(ctx.seed, Stream::Consents);
     let a = ctx.agencies;
     let mut serial: BTreeMap<i32, u32> = BTreeMap::new();
@@ -42,7 +50,6 @@ pub(crate) fn rows(ctx: &Ctx, cases: &[Case], people: &[Person]) -> Vec<consent:
             participant_id: people[c.person as usize].id,
             case: c,
             signed_on,
-            recorded_by: c.coach,
             document_ref: format!("Akt {year}-{n:04}, Arbetsmarknadsenheten"),
             form_version: if year >= 2024 { "2024:1" } else { "2021:2" },
         };
@@ -90,12 +97,34 @@ pub(crate) fn rows(ctx: &Ctx, cases: &[Case], people: &[Person]) -> Vec<consent:
             ));
         }
         for (source, recipient, cats, purpose) in directions {
-            out.push(one(
-                &mut rng, ctx.today, &form, source, recipient, &cats, purpose,
-            ));
+            let recorded_by = match source {
+                s if s == a.af => c.af_officer.map(|i| pools.af_officers[i as usize].0),
+                s if s == a.fk => c.fk_officer,
+                s if s == a.region => c.region_officer,
+                _ => None,
+            }
+            .unwrap_or(c.coach);
+            let direction = Direction {
+                recorded_by,
+                source,
+                recipient,
+                cats: &cats,
+                purpose,
+            };
+            out.push(one(&mut rng, ctx.today, &form, &direction));
         }
     }
     out
+}
+
+/// One direction of a form: who may obtain what from whom, and who
+/// recorded it.
+struct Direction<'a> {
+    recorded_by: Uuid,
+    source: Uuid,
+    recipient: Uuid,
+    cats: &'a [Cat],
+    purpose: &'a str,
 }
 
 /// What the directions of one signed form share.
@@ -103,20 +132,11 @@ struct Form<'a> {
     participant_id: Uuid,
     case: &'a Case,
     signed_on: NaiveDate,
-    recorded_by: Uuid,
     document_ref: String,
     form_version: &'static str,
 }
 
-fn one(
-    rng: &mut SeedRng,
-    today: NaiveDate,
-    f: &Form<'_>,
-    source: Uuid,
-    recipient: Uuid,
-    cats: &[Cat],
-    purpose: &str,
-) -> consent::Model {
+fn one(rng: &mut SeedRng, today: NaiveDate, f: &Form<'_>, d: &Direction<'_>) -> consent::Model {
     // Valid until the collaboration ends; some forms were dated for two years
     // and have run out, which the consent check must notice.
     let valid_to = match f.case.closed {
@@ -134,15 +154,15 @@ fn one(
         id: uuid(rng),
         participant_id: f.participant_id,
         case_id: Some(f.case.id),
-        source_agency_id: source,
-        recipient_agency_id: recipient,
-        categories: join_codes(cats),
-        purpose: purpose.to_owned(),
+        source_agency_id: d.source,
+        recipient_agency_id: d.recipient,
+        categories: join_codes(d.cats),
+        purpose: d.purpose.to_owned(),
         signed_on: f.signed_on,
         valid_from: f.signed_on,
         valid_to,
         revoked_at,
-        recorded_by_id: f.recorded_by,
+        recorded_by_id: d.recorded_by,
         collected_at: "Arbetsmarknadsenheten, Lund".to_owned(),
         form_version: f.form_version.to_owned(),
         document_ref: f.document_ref.clone(),

@@ -221,8 +221,12 @@ async fn write_all(
         .await?;
     sink.write::<CaseMember>(counts, "case_member", members::rows(ctx, &cases, &r))
         .await?;
-    sink.write::<Consent>(counts, "consent", consents::rows(ctx, &cases, &people))
-        .await?;
+    sink.write::<Consent>(
+        counts,
+        "consent",
+        consents::rows(ctx, &cases, &people, &r.pools),
+    )
+    .await?;
 
     let (plans, goals) = plans::rows(ctx, &cases, &people);
     sink.write::<Plan>(counts, "plan", plans).await?;
