@@ -238,16 +238,15 @@ struct Check<'a> {
     occurrences: usize,
 }
 
+/// The items of a JSON list, none when it is absent.
+fn items(v: &Value) -> &[Value] {
+    v.as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
 impl<'a> Check<'a> {
     fn new(policy: &'a Policy, access: Access, caller: String, body: &Value) -> Self {
         let mut errors: HashMap<String, Vec<(usize, String)>> = HashMap::new();
-        for (i, e) in body["errors"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
+        for (i, e) in items(&body["errors"]).iter().enumerate() {
             let code = e["extensions"]["code"].as_str().unwrap_or("<none>");
             let path = e["path"].as_array().cloned().unwrap_or_default();
             errors
@@ -256,11 +255,7 @@ impl<'a> Check<'a> {
                 .push((i, code.to_string()));
         }
         let mut redacted: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        for r in body["extensions"]["redacted"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-        {
+        for r in items(&body["extensions"]["redacted"]) {
             let path = r["path"].as_array().cloned().unwrap_or_default();
             redacted.entry(path_key(&path)).or_default().push((
                 r["field"].as_str().unwrap_or("<none>").to_string(),
@@ -429,13 +424,7 @@ impl<'a> Check<'a> {
     /// Errors and redactions at paths the walk never reached: something
     /// was refused or failed that the selection does not account for.
     fn leftovers(&mut self, body: &Value) {
-        for (i, e) in body["errors"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
+        for (i, e) in items(&body["errors"]).iter().enumerate() {
             if !self.matched_errors.contains(&i) {
                 self.mismatches.push(format!(
                     "{} | error at an unvisited path | {} | expected none | got {}",
