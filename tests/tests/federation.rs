@@ -332,7 +332,10 @@ async fn an_expiring_token_is_refreshed_once_and_no_request_fails() {
         requests += 1;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(requests > 10);
+    // Requests every 100 ms when the machine is idle; a busy one serves
+    // fewer, but the loop still spans the first token's expiry, which is
+    // what is tested (at least one refresh, below).
+    assert!(requests >= 3, "{requests} requests");
     assert_eq!(
         f.af.unauthorized(),
         0,
