@@ -103,7 +103,6 @@ pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
     items.saturating_mul(child_complexity).max(1)
 }
 
-/// Aliased fields anywhere in the document (fragments included).
 /// The fields of the largest operation with every fragment spread written
 /// out, counted without writing them out: each fragment's count is taken
 /// once. Saturates; a fragment cycle (refused by validation) counts 0.
@@ -156,6 +155,7 @@ fn expanded_fields(doc: &ExecutableDocument) -> usize {
         .unwrap_or(0)
 }
 
+/// Aliased fields anywhere in the document (fragments included).
 fn count_aliases(doc: &ExecutableDocument) -> usize {
     fn walk(set: &SelectionSet) -> usize {
         set.items

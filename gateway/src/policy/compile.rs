@@ -103,6 +103,15 @@ impl Access {
     pub fn can_write(&self, f: &FieldInfo) -> bool {
         self.write.contains(f.id)
     }
+    /// May the caller use field `f` of type `ty`: run it on `Mutation`,
+    /// read it anywhere else.
+    pub fn allows(&self, ty: &str, f: &FieldInfo) -> bool {
+        if ty == "Mutation" {
+            self.can_write(f)
+        } else {
+            self.can_read(f)
+        }
+    }
 }
 
 /// A policy that cannot be used; the message names the entry at fault.
@@ -231,14 +240,19 @@ impl Policy {
         let Some(fields) = self.types.get(ty) else {
             return true;
         };
-        ty == "Query"
-            || fields.values().any(|f| {
-                if ty == "Mutation" {
-                    access.can_write(f)
-                } else {
-                    access.can_read(f)
-                }
-            })
+        ty == "Query" || fields.values().any(|f| access.allows(ty, f))
+    }
+
+    /// `Type.field` if the caller may read it.
+    pub fn readable(&self, access: &Access, ty: &str, field: &str) -> Option<&FieldInfo> {
+        self.field(ty, field).filter(|f| access.can_read(f))
+    }
+
+    /// Is a refusal of `Type.field` an attempt on personal data, to be
+    /// audited as denied? A classified field, or any write (whatever it
+    /// would have written).
+    pub fn audited_when_refused(&self, ty: &str, field: &str) -> bool {
+        ty == "Mutation" || self.field(ty, field).is_some_and(|f| f.class.is_some())
     }
 
     /// The classification a type's rows carry as a whole (`"Type.*"`).

@@ -15,7 +15,7 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection,
 use async_graphql::registry::{MetaTypeName, Registry};
 use async_graphql::{Name, Pos, Response, ServerError, ServerResult, Value, Variables};
 
-use super::compile::{Access, Classification, FieldInfo, Policy};
+use super::compile::{Access, Classification, Policy};
 use super::consent::covers;
 use super::file::OnDenied;
 use super::introspection::Introspection;
@@ -87,16 +87,11 @@ impl PolicyCheck {
                 } else {
                     ApiError::Unauthenticated("sign in with your agency's identity provider".into())
                 };
-                // Personal fields, and writes (an attempt on personal data
-                // whatever it would have written), are audited as denied.
                 let personal: Vec<String> = denied
                     .iter()
                     .filter(|name| {
-                        name.starts_with("Mutation.")
-                            || name
-                                .split_once('.')
-                                .and_then(|(t, f)| rc.policy.field(t, f))
-                                .is_some_and(|f| f.class.is_some())
+                        name.split_once('.')
+                            .is_some_and(|(t, f)| rc.policy.audited_when_refused(t, f))
                     })
                     .cloned()
                     .collect();
@@ -153,12 +148,7 @@ impl PolicyCheck {
             ));
         };
         let is_write = info.parent_type == "Mutation";
-        let allowed = if is_write {
-            rc.access.can_write(&field)
-        } else {
-            rc.access.can_read(&field)
-        };
-        if !allowed {
+        if !rc.access.allows(info.parent_type, &field) {
             let name = rc.policy.name(field.id);
             let api = match (rc.access.signed_in, is_write) {
                 (false, _) => {
@@ -286,12 +276,7 @@ fn error(api: ApiError) -> ServerError {
 /// Refuses one field: null in the answer, the error at its path.
 fn deny(rc: &RequestContext, info: &ResolveInfo<'_>, api: ApiError) -> Option<Value> {
     let code = api.code();
-    // A refused write is audited whatever it would have written.
-    let personal = info.parent_type == "Mutation"
-        || rc
-            .policy
-            .field(info.parent_type, info.name)
-            .is_some_and(|f| f.class.is_some());
+    let personal = rc.policy.audited_when_refused(info.parent_type, info.name);
     let participant = personal
         .then(|| rc.ledger.row_of(info.path_node).and_then(|r| r.participant))
         .flatten();
@@ -441,7 +426,7 @@ impl Walk<'_> {
                         continue;
                     }
                     if let Some(info) = self.policy.field(ty, name) {
-                        if !self.allowed(ty, info) {
+                        if !self.access.allows(ty, info) {
                             self.denied.insert(format!("{ty}.{name}"));
                         }
                     }
@@ -473,13 +458,5 @@ impl Walk<'_> {
             }
         }
         self.depth -= 1;
-    }
-
-    fn allowed(&self, ty: &str, info: &FieldInfo) -> bool {
-        if ty == "Mutation" {
-            self.access.can_write(info)
-        } else {
-            self.access.can_read(info)
-        }
     }
 }

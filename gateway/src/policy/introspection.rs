@@ -348,10 +348,8 @@ impl<'a> Walk<'a> {
     }
 
     fn usable(&self, ty: &str, field: &str) -> bool {
-        match self.policy.field(ty, field) {
-            None => true,
-            Some(info) if ty == "Mutation" => self.access.can_write(info),
-            Some(info) => self.access.can_read(info),
-        }
+        self.policy
+            .field(ty, field)
+            .is_none_or(|info| self.access.allows(ty, info))
     }
 }

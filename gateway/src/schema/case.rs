@@ -497,8 +497,7 @@ fn target_group_filter(
     let p = rc.principal()?;
     let Some(field) = rc
         .policy
-        .field("Participant", "targetGroups")
-        .filter(|f| rc.access.can_read(f))
+        .readable(&rc.access, "Participant", "targetGroups")
     else {
         return Err(ApiError::ForbiddenField(
             "filter.targetGroup: the policy does not let you read Participant.targetGroups".into(),

@@ -242,10 +242,7 @@ pub async fn prefetch(ctx: &Context<'_>, cases: &[shared_case::Model]) {
     }
     let node = ctx.look_ahead().field("edges").field("node");
     let wanted = |field: &str| {
-        node.field(field).exists()
-            && r.policy
-                .field("Case", field)
-                .is_some_and(|f| r.access.can_read(f))
+        node.field(field).exists() && r.policy.readable(&r.access, "Case", field).is_some()
     };
     let af = async {
         if wanted("employmentServiceRecords") {
