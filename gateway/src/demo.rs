@@ -10,7 +10,7 @@ use crate::config::{
     AgencyConfig, AgencyKindConfig, CacheConfig, Config, CryptoConfig, DatabaseConfig,
     LimitsConfig, LogFormat, ServerConfig, TelemetryConfig,
 };
-use crate::crypto::PiiKeys;
+use pii::crypto::PiiKeys;
 
 /// The demo's agencies (DESIGN.md, "Demo agencies and roles").
 pub const DEMO_AGENCIES: &[(&str, &str, AgencyKindConfig)] = &[
@@ -146,58 +146,62 @@ pub fn issuer_base(listen: SocketAddr) -> String {
     format!("http://{listen}")
 }
 
+/// The demo's users, each the first of their pool in the synthetic data
+/// (`seed` names staff `<agency>-<role>-NNN` from 001).
+/// Agency `lund`, role `coach`, unit `arbetsmarknad`; has 30-45 open cases.
+pub const DEMO_COACH: &str = "lund-coach-001";
+/// Agency `lund`, role `officer` (ekonomiskt bistånd).
+pub const DEMO_LUND_OFFICER: &str = "lund-officer-001";
+/// Agency `lund`, role `placement_coordinator`.
+pub const DEMO_PLACEMENT_COORDINATOR: &str = "lund-placement-001";
+/// Agency `af`, role `officer`; member of many cases.
+pub const DEMO_AF_OFFICER: &str = "af-officer-001";
+/// Agency `fk`, role `officer`; member of many cases.
+pub const DEMO_FK_OFFICER: &str = "fk-officer-001";
+/// Agency `finsam`, role `analyst`.
+pub const DEMO_ANALYST: &str = "finsam-analyst-001";
+/// Agency `audit`, role `auditor`.
+pub const DEMO_AUDITOR: &str = "audit-auditor-001";
+
 /// The users the demo prints tokens for: (label, agency, role, subject, unit).
 pub const DEMO_USERS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     (
         "coach (Lunds kommun)",
         "lund",
         "coach",
-        crate::seed::DEMO_COACH,
+        DEMO_COACH,
         Some("arbetsmarknad"),
     ),
     (
         "officer (Lunds kommun)",
         "lund",
         "officer",
-        crate::seed::DEMO_LUND_OFFICER,
+        DEMO_LUND_OFFICER,
         None,
     ),
-    (
-        "AF officer",
-        "af",
-        "officer",
-        crate::seed::DEMO_AF_OFFICER,
-        None,
-    ),
-    (
-        "FK officer",
-        "fk",
-        "officer",
-        crate::seed::DEMO_FK_OFFICER,
-        None,
-    ),
+    ("AF officer", "af", "officer", DEMO_AF_OFFICER, None),
+    ("FK officer", "fk", "officer", DEMO_FK_OFFICER, None),
     (
         "placement coordinator (Lunds kommun)",
         "lund",
         "placement_coordinator",
-        crate::seed::DEMO_PLACEMENT_COORDINATOR,
+        DEMO_PLACEMENT_COORDINATOR,
         None,
     ),
     (
         "analyst (samordningsförbundet)",
         "finsam",
         "analyst",
-        crate::seed::DEMO_ANALYST,
+        DEMO_ANALYST,
         None,
     ),
-    (
-        "auditor",
-        "audit",
-        "auditor",
-        crate::seed::DEMO_AUDITOR,
-        None,
-    ),
+    ("auditor", "audit", "auditor", DEMO_AUDITOR, None),
 ];
+
+/// A demo option that cannot be honoured; the message says which.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DemoError(String);
 
 /// The agency simulators the demo reads AF and FK from, when asked to.
 pub struct Upstreams {
@@ -220,18 +224,18 @@ impl Upstreams {
     }
 
     /// Points `af` and `fk` at their simulators, as their OAuth client.
-    pub fn configure(&self, config: &mut Config) -> anyhow::Result<()> {
+    pub fn configure(&self, config: &mut Config) -> Result<(), DemoError> {
         for (code, _, url) in self.each() {
             let secret = self.client_secret.clone().ok_or_else(|| {
-                anyhow::anyhow!(
+                DemoError(format!(
                     "--{code}-source needs the simulator's client secret in SIMULATOR_CLIENT_SECRET"
-                )
+                ))
             })?;
             let base = url.trim_end_matches('/');
             let agency = config
                 .agencies
                 .get_mut(code)
-                .ok_or_else(|| anyhow::anyhow!("the demo has no agency {code}"))?;
+                .ok_or_else(|| DemoError(format!("the demo has no agency {code}")))?;
             agency.client = Some(crate::config::ClientCredentialsConfig {
                 token_url: format!("{base}/oauth/token"),
                 client_id: UPSTREAM_CLIENT_ID.to_string(),
@@ -250,41 +254,8 @@ impl Upstreams {
         Ok(())
     }
 
-    /// Writes each simulator's data file from the demo's database:
-    /// DATA_DIR/upstream/<employment-service|social-insurance>.json.
-    pub async fn write_data(
-        &self,
-        db: &sea_orm::DatabaseConnection,
-        config: &Config,
-        data_dir: &Path,
-    ) -> anyhow::Result<()> {
-        use crate::seed::export;
-        let dir = data_dir.join("upstream");
-        for (code, file, _) in self.each() {
-            let (enc, lookup) = config.crypto.secrets()?;
-            let keys = PiiKeys::from_encoded(&enc, &lookup)?;
-            let agency = crate::sources::db::agency::by_code(db, code)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("agency {code} is not in the database"))?;
-            let records = match code {
-                "af" => export::employment_service_records(db, &keys, agency.id).await?,
-                _ => export::social_insurance_records(db, &keys, agency.id).await?,
-            };
-            std::fs::create_dir_all(&dir)?;
-            let path = dir.join(format!("{file}.json"));
-            let tmp = path.with_extension("json.tmp");
-            std::fs::write(
-                &tmp,
-                serde_json::to_vec(&serde_json::json!({ "records": records }))?,
-            )?;
-            // Renamed into place: a simulator waiting for it never reads half a file.
-            std::fs::rename(&tmp, &path)?;
-            eprintln!(
-                "{code}: {} records for the simulator in {}",
-                records.len(),
-                path.display()
-            );
-        }
-        Ok(())
+    /// The simulators to write data files for: (agency code, file name).
+    pub fn simulators(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.each().map(|(code, file, _)| (code, file))
     }
 }

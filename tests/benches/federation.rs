@@ -20,7 +20,7 @@ const CASE_PAGE: &str = include_str!("../queries/case_page.graphql");
 
 /// Median and p95 of `requests` pages, and how many records they showed.
 async fn measure(app: &TestApp, requests: usize) -> (Duration, Duration, usize) {
-    let token = app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
+    let token = app.token("lund", "officer", gateway::demo::DEMO_LUND_OFFICER);
     let page = || app.graphql(Some(&token), CASE_PAGE, json!({ "first": 50 }));
     for _ in 0..20 {
         page().await;

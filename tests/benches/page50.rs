@@ -37,11 +37,11 @@ async fn main() {
     let users = [
         (
             "lund officer, agency-wide scope",
-            app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER),
+            app.token("lund", "officer", gateway::demo::DEMO_LUND_OFFICER),
         ),
         (
             "coach, own caseload",
-            app.token("lund", "coach", gateway::seed::DEMO_COACH),
+            app.token("lund", "coach", gateway::demo::DEMO_COACH),
         ),
     ];
     for (who, token) in users {

@@ -56,8 +56,8 @@ async fn main() {
     app.seed(participants, 1).await;
 
     let mut bare = app.state.clone();
-    bare.schema = gateway::schema::build_unenforced_for_benchmarks(bare.services.clone());
-    let router = gateway::app::router(bare, &app.config);
+    bare.schema = gateway::graphql::build_unenforced_for_benchmarks(bare.services.clone());
+    let router = gateway::http::router(bare, &app.config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -68,11 +68,11 @@ async fn main() {
     for (who, token) in [
         (
             "coach, own caseload",
-            app.token("lund", "coach", gateway::seed::DEMO_COACH),
+            app.token("lund", "coach", gateway::demo::DEMO_COACH),
         ),
         (
             "lund officer, agency-wide scope",
-            app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER),
+            app.token("lund", "officer", gateway::demo::DEMO_LUND_OFFICER),
         ),
     ] {
         let vars = json!({ "first": 50 });

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use gateway::config::{ClientCredentialsConfig, ClientSecret, HttpSourceConfig, SourceConfig};
-use gateway::seed::export;
+use seed::export;
 
 use crate::simulator::{SimAgency, Simulator, SimulatorConfig};
 use crate::TestApp;

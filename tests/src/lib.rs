@@ -4,6 +4,11 @@
 //! cache when those variables are absent. Tokens are real, signed by the
 //! development issuer that the test's gateway trusts.
 
+// Tests and benchmarks allocate as the `gateway` binary does (mimalloc), so
+// their timings are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod bench;
 pub mod client_auth;
 pub mod federation;
@@ -20,13 +25,13 @@ use std::sync::Arc;
 
 pub use flaky_cache::{FlakyCache, FlakyMode};
 
-use gateway::app::{self, KeySource};
 use gateway::auth::dev_issuer::DevIssuer;
 use gateway::cache::{memory::MemoryCache, redis::RedisCache, Cache};
 use gateway::config::{
     CacheConfig, Config, CryptoConfig, DatabaseConfig, LimitsConfig, ServerConfig, TelemetryConfig,
 };
-use gateway::crypto::PiiKeys;
+use gateway::http::{self as app, KeySource};
+use pii::crypto::PiiKeys;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{json, Value};
 
@@ -53,7 +58,7 @@ pub struct TestApp {
     /// The running gateway's state (benchmarks serve a variant of it).
     pub state: app::AppState,
     /// The running gateway's services (its clock, policy and audit log).
-    pub services: Arc<gateway::app::Services>,
+    pub services: Arc<gateway::graphql::Services>,
     pub db: DatabaseConnection,
     pub issuer: Arc<DevIssuer>,
     pub keys: PiiKeys,
@@ -368,15 +373,15 @@ impl TestApp {
 
     /// Fills the database with `participants` synthetic people (deterministic
     /// for `seed` and today's date) through the real generator.
-    pub async fn seed(&self, participants: usize, seed: u64) -> gateway::seed::SeedReport {
+    pub async fn seed(&self, participants: usize, seed: u64) -> seed::SeedReport {
         let agencies = gateway::sources::db::agency::sync_agencies(&self.db, &self.config.agencies)
             .await
             .expect("agencies");
-        gateway::seed::seed(
+        seed::seed(
             &self.db,
             &self.keys,
             &agencies,
-            &gateway::seed::SeedOptions {
+            &seed::SeedOptions {
                 participants,
                 seed,
                 today: chrono::Local::now().date_naive(),
@@ -445,6 +450,6 @@ impl Drop for TestApp {
 pub fn test_pnr(n: u32) -> String {
     let day = chrono::NaiveDate::from_ymd_opt(1980, 1, 1).expect("date")
         + chrono::Duration::days(i64::from(n / 20));
-    let pnr = gateway::personnummer::Personnummer::from_parts(day, 980 + (n % 20) as u16, false);
+    let pnr = pii::personnummer::Personnummer::from_parts(day, 980 + (n % 20) as u16, false);
     pnr.expose_digits().to_string()
 }

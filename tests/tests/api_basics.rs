@@ -174,7 +174,7 @@ async fn a_coach_opens_a_case_and_sees_it_in_the_caseload_but_another_coach_does
 #[tokio::test]
 async fn the_checked_in_schema_matches_the_code() {
     let checked_in = include_str!("../../gateway/schema.graphql");
-    let current = gateway::schema::sdl();
+    let current = gateway::graphql::sdl();
     assert!(
         checked_in == current,
         "gateway/schema.graphql is out of date: run `cargo run -p gateway -- print-schema > gateway/schema.graphql` and review the diff"

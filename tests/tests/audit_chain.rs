@@ -816,7 +816,7 @@ async fn what_cannot_be_audited_is_not_shown() {
     use sea_orm::ConnectionTrait;
     let app = TestApp::start().await;
     app.seed(20, 5).await;
-    let coach = app.token("lund", "coach", gateway::seed::DEMO_COACH);
+    let coach = app.token("lund", "coach", gateway::demo::DEMO_COACH);
     let q = "{ cases(first: 5) { edges { node { participant { givenName familyName personnummer } } } } }";
     let a = app.graphql(Some(&coach), q, serde_json::json!({})).await;
     assert_eq!(a.status, 200, "{:#}", a.body);

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gateway::auth::client_credentials::{
+use gateway::config::{ClientCredentialsConfig, ClientSecret};
+use gateway::sources::http::client_credentials::{
     ClientCredentials, ClientCredentialsError, ClientCredentialsSettings,
 };
-use gateway::config::{ClientCredentialsConfig, ClientSecret};
 use tests::token_server::TokenServer;
 
 const CLIENT_ID: &str = "samverkan-gateway";

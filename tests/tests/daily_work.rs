@@ -100,7 +100,7 @@ async fn slots_placements_and_the_allocation_model() {
     let coordinator = app.token(
         "lund",
         "placement_coordinator",
-        gateway::seed::DEMO_PLACEMENT_COORDINATOR,
+        gateway::demo::DEMO_PLACEMENT_COORDINATOR,
     );
     let coach = app.token("lund", "coach", "coach-y");
     let year = chrono::Local::now()
@@ -243,7 +243,7 @@ async fn concurrent_placements_never_overbook_a_slot() {
     let coordinator = app.token(
         "lund",
         "placement_coordinator",
-        gateway::seed::DEMO_PLACEMENT_COORDINATOR,
+        gateway::demo::DEMO_PLACEMENT_COORDINATOR,
     );
     let coach = app.token("lund", "coach", "coach-z");
     let year = chrono::Local::now().format("%Y").to_string();

@@ -43,7 +43,7 @@ impl Page for Federated {
     async fn page(&self, first: usize) -> tests::Answer {
         let officer = self
             .app
-            .token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
+            .token("lund", "officer", gateway::demo::DEMO_LUND_OFFICER);
         self.app
             .graphql(Some(&officer), PAGE, json!({ "first": first }))
             .await
@@ -125,7 +125,7 @@ async fn a_page_asks_each_agency_once_and_shows_what_the_database_would() {
         app.seed(120, 7).await;
         app
     };
-    let officer = db_app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
+    let officer = db_app.token("lund", "officer", gateway::demo::DEMO_LUND_OFFICER);
     let b = db_app
         .graphql(Some(&officer), PAGE, json!({ "first": 50 }))
         .await;
@@ -405,7 +405,9 @@ async fn an_agency_read_live_cannot_write_its_records_here() {
 /// the others wait for a slot (within their deadline).
 #[tokio::test]
 async fn at_most_max_concurrency_calls_go_to_an_agency_at_once() {
-    use gateway::auth::client_credentials::{ClientCredentials, ClientCredentialsSettings};
+    use gateway::sources::http::client_credentials::{
+        ClientCredentials, ClientCredentialsSettings,
+    };
     use gateway::sources::http::HttpSource;
     use std::sync::Arc;
     use tests::simulator::{SimAgency, Simulator, SimulatorConfig};
@@ -439,7 +441,7 @@ async fn at_most_max_concurrency_calls_go_to_an_agency_at_once() {
         entities::enums::AgencyKind::EmploymentService,
         config,
         Arc::new(credentials),
-        Arc::new(gateway::metrics::Metrics::new()),
+        Arc::new(gateway::observability::metrics::Metrics::new()),
     )
     .expect("source");
     let body = json!({ "personnummer": [tests::test_pnr(1)] });
@@ -489,8 +491,7 @@ async fn the_demo_points_agencies_at_simulators_and_writes_their_data() {
     );
 
     let dir = tempfile::tempdir().expect("temp dir");
-    upstreams
-        .write_data(&app.db, &config, dir.path())
+    seed::export::write_simulator_data(&app.db, &app.keys, upstreams.simulators(), dir.path())
         .await
         .expect("write the simulators' data");
     let af_records = read_data_file(
@@ -532,7 +533,7 @@ async fn no_grant_no_question_to_the_agency() {
     let token = f.app.token(
         "lund",
         "placement_coordinator",
-        gateway::seed::DEMO_PLACEMENT_COORDINATOR,
+        gateway::demo::DEMO_PLACEMENT_COORDINATOR,
     );
     let a = f
         .app
@@ -561,7 +562,7 @@ async fn two_pages_in_one_request_ask_once_and_a_failure_is_not_repeated() {
     let f = federated(|s| s.max_retries = 0).await;
     let officer = f
         .app
-        .token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
+        .token("lund", "officer", gateway::demo::DEMO_LUND_OFFICER);
     let q = "{ a: cases(first: 20) { edges { node { employmentServiceRecords { externalId } } } }
                b: cases(first: 30) { edges { node { employmentServiceRecords { externalId } } } } }";
     let a = f.app.graphql(Some(&officer), q, json!({})).await;
@@ -600,8 +601,8 @@ async fn two_pages_in_one_request_ask_once_and_a_failure_is_not_repeated() {
 /// people) nor a records field's load asks it again in that request.
 #[tokio::test]
 async fn after_a_failed_call_the_agency_is_not_asked_again_in_the_request() {
-    use gateway::personnummer::Personnummer;
     use gateway::sources::upstream::{loaders, EmploymentService, Subject};
+    use pii::personnummer::Personnummer;
 
     let f = federated(|s| s.max_retries = 0).await;
     f.af.set_mode(Mode::Fail(503));

@@ -55,9 +55,9 @@ async fn fewest_statements_for_page(app: &TestApp, token: &str, first: usize) ->
 async fn a_page_of_fifty_cases_with_all_nested_data_costs_a_constant_number_of_statements() {
     let app = seeded().await;
     for (agency, role, sub) in [
-        ("lund", "officer", gateway::seed::DEMO_LUND_OFFICER),
-        ("af", "officer", gateway::seed::DEMO_AF_OFFICER),
-        ("lund", "coach", gateway::seed::DEMO_COACH),
+        ("lund", "officer", gateway::demo::DEMO_LUND_OFFICER),
+        ("af", "officer", gateway::demo::DEMO_AF_OFFICER),
+        ("lund", "coach", gateway::demo::DEMO_COACH),
     ] {
         let token = app.token(agency, role, sub);
         // The first request records the staff member; measure steady state.
@@ -86,7 +86,7 @@ async fn a_page_of_fifty_cases_with_all_nested_data_costs_a_constant_number_of_s
 #[tokio::test]
 async fn pages_follow_each_other_without_gaps_or_repeats() {
     let app = seeded().await;
-    let token = app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
+    let token = app.token("lund", "officer", gateway::demo::DEMO_LUND_OFFICER);
     let q = "query($after: String) { cases(first: 40, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }";
     let mut after = serde_json::Value::Null;
     let mut seen = std::collections::HashSet::new();
@@ -114,7 +114,7 @@ async fn pages_follow_each_other_without_gaps_or_repeats() {
 #[tokio::test]
 async fn the_total_is_counted_only_when_asked_for() {
     let app = seeded().await;
-    let token = app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
+    let token = app.token("lund", "officer", gateway::demo::DEMO_LUND_OFFICER);
     // Warms up what is read once per process: the caller's keys, and the
     // audit log's head (the first append reads it, later ones need not).
     app.graphql(

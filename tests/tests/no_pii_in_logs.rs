@@ -32,7 +32,7 @@ async fn a_full_workflow_logs_no_personnummer_and_no_names() {
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
         // The filter the gateway installs, at its most verbose: what an
         // operator who turns logging all the way up would see.
-        .with_env_filter(gateway::telemetry::filter("trace"))
+        .with_env_filter(gateway::observability::telemetry::filter("trace"))
         .with_writer(move || writer.clone())
         .init();
 

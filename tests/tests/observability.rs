@@ -28,15 +28,19 @@ fn client_traceparent() -> String {
 }
 
 /// The gateway's subscriber (logs at `warn`, spans to the returned
-/// exporter as each ends). Keep the [`gateway::telemetry::Telemetry`] alive.
-pub fn install() -> (InMemorySpanExporter, gateway::telemetry::Telemetry) {
+/// exporter as each ends). Keep the [`gateway::observability::telemetry::Telemetry`] alive.
+pub fn install() -> (
+    InMemorySpanExporter,
+    gateway::observability::telemetry::Telemetry,
+) {
     let exporter = InMemorySpanExporter::default();
     let config = gateway::config::TelemetryConfig {
         log_level: "warn".into(),
         ..Default::default()
     };
-    let telemetry = gateway::telemetry::init_with_exporter(&config, exporter.clone())
-        .expect("install the gateway's subscriber");
+    let telemetry =
+        gateway::observability::telemetry::init_with_exporter(&config, exporter.clone())
+            .expect("install the gateway's subscriber");
     (exporter, telemetry)
 }
 
@@ -135,7 +139,7 @@ async fn a_request_continues_the_clients_trace_down_to_statements_and_the_audit(
         .start()
         .await;
     app.seed(30, 3).await;
-    let coach = app.token("lund", "coach", gateway::seed::DEMO_COACH);
+    let coach = app.token("lund", "coach", gateway::demo::DEMO_COACH);
     exporter.reset();
 
     // Sent as an automatic persisted query with its document, so the
@@ -320,8 +324,8 @@ async fn no_span_or_metric_carries_a_personnummer_a_name_or_a_token() {
         .start()
         .await;
     app.seed(20, 5).await;
-    let coach = app.token("lund", "coach", gateway::seed::DEMO_COACH);
-    let officer = app.token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
+    let coach = app.token("lund", "coach", gateway::demo::DEMO_COACH);
+    let officer = app.token("lund", "officer", gateway::demo::DEMO_LUND_OFFICER);
     exporter.reset();
 
     let mut secrets = BTreeSet::new();
@@ -451,7 +455,7 @@ async fn no_span_or_metric_carries_a_personnummer_a_name_or_a_token() {
 async fn metrics_count_requests_latency_pool_and_statements() {
     let app = TestApp::start().await;
     app.seed(10, 9).await;
-    let coach = app.token("lund", "coach", gateway::seed::DEMO_COACH);
+    let coach = app.token("lund", "coach", gateway::demo::DEMO_COACH);
     let a = app
         .graphql(Some(&coach), CASE_PAGE, json!({ "first": 5 }))
         .await;
@@ -493,7 +497,7 @@ async fn one_trace_runs_from_the_client_through_the_database_redis_and_the_agenc
     let f = tests::federation::Federated::start(60, |_| {}).await;
     let officer = f
         .app
-        .token("lund", "officer", gateway::seed::DEMO_LUND_OFFICER);
+        .token("lund", "officer", gateway::demo::DEMO_LUND_OFFICER);
     exporter.reset();
     let query = "query FederatedTrace { cases(first: 30) { edges { node { id employmentServiceRecords { externalId } socialInsuranceRecords { benefit } } } } }";
     // As an automatic persisted query, so the cache (Redis) is used too.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use gateway::persisted::sha256_hex;
+use gateway::http::persisted::sha256_hex;
 use serde_json::{json, Value};
 use tests::TestApp;
 

@@ -19,7 +19,7 @@ async fn in_flight_requests_finish_after_shutdown_is_signalled() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(gateway::app::serve_until(listener, router, async move {
+    let server = tokio::spawn(gateway::http::serve_until(listener, router, async move {
         let _ = stopped.await;
     }));
     let slow = tokio::spawn(async move { reqwest::get(format!("http://{addr}/slow")).await });

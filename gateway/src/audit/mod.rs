@@ -28,7 +28,7 @@ use sea_orm::{
 };
 use tracing::Instrument;
 
-use crate::metrics::Metrics;
+use crate::observability::metrics::Metrics;
 
 pub use chain::{event_hash, participant_ids, split_list, GENESIS};
 pub use verify::{verify, Problem, VerifyReport};

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::DecodingKey;
@@ -20,27 +20,7 @@ use super::validator::AuthError;
 /// Largest JWKS document accepted.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
 
-#[derive(Debug, Clone)]
-pub struct JwksSettings {
-    /// Background refresh period (well inside the provider's rotation overlap).
-    pub refresh_interval: Duration,
-    /// Fewest seconds between two fetches triggered by unknown kids.
-    pub min_refresh_interval: Duration,
-    /// How long the last good keys serve while the provider cannot be reached.
-    pub max_stale: Duration,
-    pub timeout: Duration,
-}
-
-impl Default for JwksSettings {
-    fn default() -> Self {
-        Self {
-            refresh_interval: Duration::from_secs(300),
-            min_refresh_interval: Duration::from_secs(10),
-            max_stale: Duration::from_secs(3600),
-            timeout: Duration::from_secs(5),
-        }
-    }
-}
+pub use crate::config::JwksSettings;
 
 /// A parsed key set: by kid, and the single key for tokens without a kid.
 #[derive(Default, Clone)]

@@ -1,13 +1,10 @@
 //! Authentication: bearer token -> which agency issued it -> validate ->
 //! [`Principal`]. No token means an anonymous caller (public fields only).
 
-pub mod browser;
 pub mod claims;
-pub mod client_credentials;
 pub mod dev_issuer;
 pub mod introspection;
 pub mod jwks;
-pub mod principal;
 pub mod session;
 pub mod validator;
 
@@ -16,15 +13,30 @@ use std::sync::Mutex;
 
 use entities::enums::AgencyKind;
 use http::HeaderMap;
-use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-pub use principal::{Principal, Role};
+pub use crate::vocabulary::{Principal, Role};
 pub use validator::{
     AgencyKeys, AgencyVerifier, AuthError, ClaimMapping, Identity, TokenValidator,
 };
 
-use crate::sources::db::staff::{upsert_staff, StaffClaims};
+/// What a token says about a staff member, to record them by.
+pub struct StaffClaims<'a> {
+    pub agency_id: Uuid,
+    pub subject: &'a str,
+    pub display_name: Option<&'a str>,
+    pub roles: &'a [String],
+    pub unit: Option<&'a str>,
+}
+
+/// Where staff members are recorded (the `staff` table, in
+/// `sources::db::staff`): authentication needs a staff row for every
+/// caller, but writes no SQL itself.
+#[async_trait::async_trait]
+pub trait StaffDirectory: Send + Sync {
+    /// The staff row (and its unit's id) for the claims, created or updated.
+    async fn upsert(&self, claims: StaffClaims<'_>) -> Result<(Uuid, Option<Uuid>), String>;
+}
 
 /// What the gateway remembers of a staff member it has already seen, so a
 /// steady caller costs no database write per request.
@@ -40,7 +52,7 @@ pub struct Authenticator {
     validator: TokenValidator,
     /// Agency code -> (row id, kind), loaded at start from the `agency` table.
     agencies: HashMap<String, (Uuid, AgencyKind)>,
-    db: DatabaseConnection,
+    staff: Box<dyn StaffDirectory>,
     seen: Mutex<HashMap<(String, String), SeenStaff>>,
     /// Browser sessions; `None` where no cookie may authenticate.
     sessions: Option<session::SessionStore>,
@@ -59,12 +71,12 @@ impl Authenticator {
     pub fn new(
         validator: TokenValidator,
         agencies: HashMap<String, (Uuid, AgencyKind)>,
-        db: DatabaseConnection,
+        staff: Box<dyn StaffDirectory>,
     ) -> Self {
         Self {
             validator,
             agencies,
-            db,
+            staff,
             seen: Mutex::new(HashMap::new()),
             sessions: None,
         }
@@ -161,21 +173,20 @@ impl Authenticator {
                 return Ok((seen.staff_id, seen.unit_id));
             }
         }
-        let (staff_id, unit_id) = upsert_staff(
-            &self.db,
-            StaffClaims {
+        let (staff_id, unit_id) = self
+            .staff
+            .upsert(StaffClaims {
                 agency_id,
                 subject: &claims.subject,
                 display_name: claims.name.as_deref(),
                 roles: &claims.roles,
                 unit: claims.unit.as_deref(),
-            },
-        )
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "could not record staff member");
-            AuthError::UnknownAgency
-        })?;
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not record staff member");
+                AuthError::UnknownAgency
+            })?;
         self.seen.lock().expect("staff cache poisoned").insert(
             key,
             SeenStaff {

@@ -53,35 +53,7 @@ pub enum AuthError {
     BadIntrospection(&'static str),
 }
 
-/// Where in an agency's tokens the gateway finds what it needs. Paths are
-/// dotted (`realm_access.roles`), because providers nest claims differently.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ClaimMapping {
-    pub subject: String,
-    /// An array of strings, or one string separated by spaces or commas.
-    pub roles: String,
-    pub unit: String,
-    /// OAuth scopes: a space-separated string or an array.
-    pub scopes: String,
-    pub name: String,
-    /// The OAuth client the token was issued to (for persisted-query
-    /// safelists per client).
-    pub client: String,
-}
-
-impl Default for ClaimMapping {
-    fn default() -> Self {
-        Self {
-            subject: "sub".into(),
-            roles: "roles".into(),
-            unit: "unit".into(),
-            scopes: "scope".into(),
-            name: "name".into(),
-            client: "azp".into(),
-        }
-    }
-}
+pub use crate::config::ClaimMapping;
 
 /// What a verified token says about its bearer, in the gateway's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,6 @@
 //! department and kind against placements filled and ended early, the
 //! fill rate, and which state subsidies the year's placements used.
 
-use async_graphql::SimpleObject;
 use entities::enums::StateSubsidy;
 use entities::{placement, placement_slot};
 use sea_orm::{
@@ -11,15 +10,14 @@ use sea_orm::{
 
 use super::model::{count, Breakdown, Count, DepartmentNames, DraftBreakdown};
 use super::suppress::{CellId, Sheet};
-use crate::error::ApiResult;
-use crate::schema::enums::PlacementKind as ApiKind;
 use crate::sources::db::allocation::for_year;
 use crate::sources::db::placements::year_bounds;
+use crate::vocabulary::error::ApiResult;
 
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct AllocationRow {
     pub department: String,
-    pub kind: ApiKind,
+    pub kind: entities::enums::PlacementKind,
     /// Placements the model planned (a decision, not people: never suppressed).
     pub target: i64,
     /// Placements started in the year.
@@ -29,7 +27,7 @@ pub struct AllocationRow {
     pub fill_rate: Option<f64>,
 }
 
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct PlacementAllocation {
     pub year: i32,
     /// False when no allocation model has been decided for the year.
@@ -123,7 +121,7 @@ pub async fn compute(
         .zip(&cells)
         .map(|((a, _), (filled, early))| AllocationRow {
             department: names.get(&a.department_id),
-            kind: ApiKind::from(a.kind),
+            kind: a.kind,
             target: a.target.into(),
             filled: count(&s, *filled),
             ended_early: count(&s, *early),

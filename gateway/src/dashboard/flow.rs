@@ -2,7 +2,6 @@
 //! ended, how long from assessment to outcome, and how many of the year's
 //! new cases reached work or studies within 6 and 12 months.
 
-use async_graphql::SimpleObject;
 use chrono::{Datelike, Months, NaiveDate};
 use entities::enums::CaseOutcome;
 use entities::shared_case;
@@ -11,16 +10,16 @@ use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilt
 use super::model::{count, median, share, Breakdown, Count, DraftBreakdown, Tally};
 use super::period::Period;
 use super::suppress::{CellId, Sheet};
-use crate::error::ApiResult;
+use crate::vocabulary::error::ApiResult;
 
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct MonthCount {
     pub month: u32,
     pub count: Count,
 }
 
 /// Of a cohort of cases, how many reached work or studies in time.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct Reach {
     /// Cases opened in the year that have been open long enough to tell.
     pub cohort: Count,
@@ -30,7 +29,7 @@ pub struct Reach {
     pub share: Option<f64>,
 }
 
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct CaseFlow {
     pub year: i32,
     pub opened: Vec<MonthCount>,

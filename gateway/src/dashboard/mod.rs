@@ -1,8 +1,8 @@
 //! Aggregate dashboards for boards, managers and analysts: counts only,
-//! small cells suppressed, whole answers served through the shared cache.
+//! small cells suppressed. The whole answers are cached by the HTTP layer
+//! (`http::dashboard_cache`).
 
 pub mod allocation;
-pub mod cache;
 pub mod categories;
 pub mod flow;
 pub mod model;

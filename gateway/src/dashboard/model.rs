@@ -6,26 +6,25 @@
 
 use std::collections::HashMap;
 
-use async_graphql::SimpleObject;
 use entities::org_unit;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::error::ApiResult;
+use crate::vocabulary::error::ApiResult;
 
 use super::suppress::{CellId, Sheet, Suppression};
 
 /// A count of people. `value` is null and `suppressed` true when the count
 /// is small enough to identify someone (1 to the configured threshold), or
 /// when it would let such a count be computed back from other numbers.
-#[derive(SimpleObject, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count {
     pub value: Option<i64>,
     pub suppressed: bool,
 }
 
 /// One category of a breakdown.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct Category {
     /// Stable machine key, e.g. `paid_work`, `female`, `20_24`.
     pub key: String,
@@ -35,7 +34,7 @@ pub struct Category {
 }
 
 /// A total split into categories.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct Breakdown {
     pub total: Count,
     /// True when the categories add up to the total (each person in one

@@ -3,7 +3,6 @@
 //! cost. Counts are participations (enrolments), as SUS counts per
 //! intervention.
 
-use async_graphql::SimpleObject;
 use chrono::NaiveDate;
 use entities::enums::{parse_codes, ExitReason, IncomeSource, Sex, TargetGroup};
 use entities::{enrolment, participant, project, sub_project};
@@ -16,7 +15,7 @@ use super::categories as cat;
 use super::model::{count, in_detail, median, Breakdown, Count, Tally, ANONYMOUS};
 use super::period::Period;
 use super::suppress::Sheet;
-use crate::error::{ApiError, ApiResult};
+use crate::vocabulary::error::{ApiError, ApiResult};
 
 /// What the overview is about: one sub-project, one project, or all.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +25,7 @@ pub enum Subject {
     SubProject(Uuid),
 }
 
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct ProjectOverview {
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
@@ -192,7 +191,10 @@ async fn fetch(
         .column(participant::Column::BirthYear)
         .column(participant::Column::TargetGroups)
         .column(participant::Column::ProtectedIdentity)
-        .expr_as(crate::policy::consent::any_in_force_sql(today), "consented")
+        .expr_as(
+            crate::sources::db::consent::any_in_force_sql(today),
+            "consented",
+        )
         .join(JoinType::InnerJoin, enrolment::Relation::Participant.def())
         .filter(enrolment::Column::EnrolledOn.lte(period.end))
         .filter(

@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, Months, NaiveDate};
 
-use crate::error::ApiError;
+use crate::vocabulary::error::ApiError;
 
 /// Years a dashboard may be asked about: wider than any real project, and
 /// narrow enough that a typo does not scan a century.

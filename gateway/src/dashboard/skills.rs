@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use async_graphql::SimpleObject;
 use entities::{allocation, allocation_model, ladder_step, placement_slot, step_history};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
@@ -12,13 +11,13 @@ use uuid::Uuid;
 
 use super::model::{count, Count, DepartmentNames};
 use super::suppress::{CellId, Sheet};
-use crate::error::ApiResult;
 use crate::sources::db::placements::year_bounds;
+use crate::vocabulary::error::ApiResult;
 
 /// First ladder step counted as "near a job" (supported employment and up).
 const NEAR_JOB_ORDINAL: i32 = 4;
 
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct TrackNeed {
     /// Ladder track code, e.g. `care_assistant`.
     pub track: String,
@@ -32,7 +31,7 @@ pub struct TrackNeed {
     pub near_job: Count,
 }
 
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct DepartmentNeed {
     pub department: String,
     /// The department's own words from the allocation model.
@@ -41,7 +40,7 @@ pub struct DepartmentNeed {
     pub target: i64,
 }
 
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct SkillsNeeds {
     pub year: i32,
     pub tracks: Vec<TrackNeed>,

@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use async_graphql::SimpleObject;
 use chrono::NaiveDate;
 use entities::enums::{parse_codes, Sex, TargetGroup};
 use entities::{intervention, ladder_step, participant, shared_case, step_history};
@@ -17,13 +16,13 @@ use uuid::Uuid;
 use super::categories as cat;
 use super::model::{count, in_detail, Breakdown, Count, Tally, ANONYMOUS};
 use super::suppress::Sheet;
-use crate::error::{ApiError, ApiResult};
+use crate::vocabulary::error::{ApiError, ApiResult};
 
 /// The longest window one question may cover.
 pub const MAX_WINDOW_DAYS: i64 = 5 * 366;
 pub const MAX_INTERVENTIONS: i32 = 50;
 
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct SpinningAround {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -68,7 +67,10 @@ pub async fn compute(
         .column(participant::Column::Sex)
         .column(participant::Column::TargetGroups)
         .column(participant::Column::ProtectedIdentity)
-        .expr_as(crate::policy::consent::any_in_force_sql(today), "consented")
+        .expr_as(
+            crate::sources::db::consent::any_in_force_sql(today),
+            "consented",
+        )
         .filter(participant::Column::Id.in_subquery(busy()))
         .into_tuple()
         .all(db)

@@ -10,15 +10,13 @@ use std::collections::HashMap;
 // naming anything else fails validation before any field resolves), so a
 // fast non-keyed hash cannot be flooded.
 type FieldMap<V> = rustc_hash::FxHashMap<String, V>;
-use std::sync::OnceLock;
 
-use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
 use entities::enums::ConsentCategory;
 use fixedbitset::FixedBitSet;
 use sha2::{Digest, Sha256};
 
 use super::file::{OnDenied, PolicyFile};
-use crate::auth::{Principal, Role};
+use crate::vocabulary::{Principal, Role};
 
 /// What kind of personal data a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,17 +112,21 @@ impl Access {
     }
 }
 
+/// Every object type of the schema with its field names, in schema order:
+/// what the policy is checked against. The GraphQL layer provides it
+/// (`graphql::shape`), so the rules here need no GraphQL library.
+pub type SchemaShape = Vec<(String, Vec<String>)>;
+
 /// A policy that cannot be used; the message names the entry at fault.
 #[derive(Debug, thiserror::Error)]
 #[error("policy: {0}")]
 pub struct PolicyError(pub String);
 
 impl Policy {
-    /// Reads, checks and compiles policy text.
-    pub fn compile(text: &str) -> Result<Policy, PolicyError> {
+    /// Reads, checks and compiles policy text against the schema's shape.
+    pub fn compile(text: &str, shape: &SchemaShape) -> Result<Policy, PolicyError> {
         let file: PolicyFile =
             toml::from_str(text).map_err(|e| PolicyError(e.message().to_string()))?;
-        let shape = schema_shape();
         let mut names = Vec::new();
         let mut types: FieldMap<FieldMap<FieldInfo>> = FieldMap::default();
         for (ty, fields) in shape {
@@ -356,28 +358,4 @@ fn wildcard(values: &[String], at: &str) -> Result<Option<Vec<String>>, PolicyEr
         return Err(PolicyError(format!("{at}: name at least one, or \"*\"")));
     }
     Ok((!values.iter().any(|v| v == "*")).then(|| values.to_vec()))
-}
-
-/// Object types of the schema with their fields, read once from the SDL
-/// the code generates.
-fn schema_shape() -> &'static Vec<(String, Vec<String>)> {
-    static SHAPE: OnceLock<Vec<(String, Vec<String>)>> = OnceLock::new();
-    SHAPE.get_or_init(|| {
-        let sdl = crate::schema::sdl();
-        let doc = async_graphql::parser::parse_schema(&sdl).expect("the generated SDL parses");
-        let mut out = Vec::new();
-        for def in doc.definitions {
-            if let TypeSystemDefinition::Type(t) = def {
-                if let TypeKind::Object(o) = &t.node.kind {
-                    let fields = o
-                        .fields
-                        .iter()
-                        .map(|f| f.node.name.node.to_string())
-                        .collect();
-                    out.push((t.node.name.node.to_string(), fields));
-                }
-            }
-        }
-        out
-    })
 }

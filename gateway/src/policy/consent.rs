@@ -1,84 +1,18 @@
 //! Consent (samtycke) lifts secrecy between agencies: another agency's
 //! records about a participant are visible only while a consent covers
-//! source agency -> requesting agency, the category, and today.
+//! source agency -> requesting agency, the category, and today. These are
+//! the rules; the same rules in SQL are in `sources::db::consent`.
 
 use chrono::NaiveDate;
+use entities::consent;
 use entities::enums::ConsentCategory;
-use entities::{consent, participant};
-use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use uuid::Uuid;
 
 /// A consent is in force on `today` when it is not revoked and `today` lies
-/// within its validity. The same rule in SQL: [`any_in_force_sql`].
-fn in_force(c: &consent::Model, today: NaiveDate) -> bool {
+/// within its validity. The same rule in SQL:
+/// `sources::db::consent::any_in_force_sql`.
+pub fn in_force(c: &consent::Model, today: NaiveDate) -> bool {
     c.revoked_at.is_none() && c.valid_from <= today && c.valid_to.is_none_or(|to| today <= to)
-}
-
-/// SQL, for a query over `participant`: true when that participant has a
-/// consent in force on `today` (whatever its agencies and categories).
-/// Dashboards count a person in detail only then (SUS's anonymous
-/// registration otherwise).
-pub fn any_in_force_sql(today: NaiveDate) -> SimpleExpr {
-    Expr::exists(consents_in_force(today).to_owned())
-}
-
-/// `SELECT 1 FROM consent` where the consent is the `participant` row's
-/// and in force on `today` ([`in_force`] in SQL).
-fn consents_in_force(today: NaiveDate) -> sea_orm::sea_query::SelectStatement {
-    let col = |c: consent::Column| Expr::col((consent::Entity, c));
-    Query::select()
-        .expr(Expr::val(1))
-        .from(consent::Entity)
-        .and_where(
-            col(consent::Column::ParticipantId)
-                .equals((participant::Entity, participant::Column::Id)),
-        )
-        .and_where(col(consent::Column::RevokedAt).is_null())
-        .and_where(col(consent::Column::ValidFrom).lte(today))
-        .and_where(
-            col(consent::Column::ValidTo)
-                .is_null()
-                .or(col(consent::Column::ValidTo).gte(today)),
-        )
-        .to_owned()
-}
-
-/// SQL, for a query over `participant` inside one over `shared_case`:
-/// `viewer` may see what the participant's registering agency recorded of
-/// `category` in that case: it is the registrar, or a consent in force on
-/// `today` covers registrar -> `viewer`, the category and the case
-/// ([`covers`] in SQL). A filter on such information must not tell what
-/// the field itself withholds.
-pub fn registrar_released_sql(
-    viewer: Uuid,
-    category: ConsentCategory,
-    today: NaiveDate,
-) -> SimpleExpr {
-    use sea_orm::ActiveEnum;
-    let col = |c: consent::Column| Expr::col((consent::Entity, c));
-    let registrar = (
-        participant::Entity,
-        participant::Column::RegisteredByAgencyId,
-    );
-    let case = (
-        entities::shared_case::Entity,
-        entities::shared_case::Column::Id,
-    );
-    let consented = consents_in_force(today)
-        .and_where(col(consent::Column::SourceAgencyId).equals(registrar))
-        .and_where(col(consent::Column::RecipientAgencyId).eq(viewer))
-        .and_where(
-            col(consent::Column::CaseId)
-                .is_null()
-                .or(col(consent::Column::CaseId).equals(case)),
-        )
-        .and_where(crate::sources::db::list_holds(
-            (consent::Entity, consent::Column::Categories),
-            &category.to_value(),
-        ))
-        .to_owned();
-    let registrar = Expr::col(registrar);
-    registrar.eq(viewer).or(Expr::exists(consented))
 }
 
 /// Does any of the participant's consents let `recipient` see `source`'s
@@ -102,92 +36,6 @@ pub fn covers(
                 .map(|cats| cats.contains(&category))
                 .unwrap_or(false)
     })
-}
-
-/// May the caller see `owner`'s records of `type_name` about the case's
-/// participant (its own, or under a consent covering them)? Asked before
-/// another agency's API is called: asking it without a consent would by
-/// itself tell that agency the person has a shared case here.
-pub async fn may_see(
-    ctx: &async_graphql::Context<'_>,
-    case: &entities::shared_case::Model,
-    type_name: &str,
-    owner: Uuid,
-) -> async_graphql::Result<bool> {
-    let r = crate::schema::context::rc(ctx);
-    let p = r.principal()?;
-    if owner == p.agency_id {
-        return Ok(true);
-    }
-    let Some(super::Classification::Consent(category)) = r.policy.type_class(type_name) else {
-        return Ok(false);
-    };
-    let consents = consents_of(ctx, case.participant_id).await?;
-    Ok(covers(
-        &consents,
-        owner,
-        p.agency_id,
-        category,
-        Some(case.id),
-        r.today(),
-    ))
-}
-
-/// The participant's consents, through the request's loader.
-async fn consents_of(
-    ctx: &async_graphql::Context<'_>,
-    participant: Uuid,
-) -> async_graphql::Result<Vec<consent::Model>> {
-    Ok(crate::schema::context::rc(ctx)
-        .loaders
-        .participant_consents
-        .load_one(participant)
-        .await
-        .map_err(crate::schema::context::load_err)?
-        .unwrap_or_default())
-}
-
-/// Another agency's records are returned only under a consent covering
-/// the type's classification (`EmploymentServiceRecord.*` in the policy),
-/// this case and today. Withheld rows are reported as CONSENT_REQUIRED at
-/// this field's path and in `extensions.redacted`, so "withheld" differs
-/// from "none".
-pub async fn consented_rows<T>(
-    ctx: &async_graphql::Context<'_>,
-    case: &entities::shared_case::Model,
-    type_name: &str,
-    rows: Vec<T>,
-    owner: impl Fn(&T) -> Uuid,
-) -> async_graphql::Result<Vec<T>> {
-    let r = crate::schema::context::rc(ctx);
-    let p = r.principal()?;
-    if rows.iter().all(|row| owner(row) == p.agency_id) {
-        return Ok(rows);
-    }
-    let consents = consents_of(ctx, case.participant_id).await?;
-    let today = r.today();
-    let category = match r.policy.type_class(type_name) {
-        Some(super::Classification::Consent(c)) => Some(c),
-        _ => None,
-    };
-    let (shown, withheld): (Vec<T>, Vec<T>) = rows.into_iter().partition(|row| {
-        owner(row) == p.agency_id
-            || category.is_some_and(|c| {
-                covers(&consents, owner(row), p.agency_id, c, Some(case.id), today)
-            })
-    });
-    if !withheld.is_empty() {
-        r.ledger.withheld_rows(
-            ctx,
-            type_name,
-            case.participant_id,
-            crate::error::ApiError::ConsentRequired(format!(
-                "{} of another agency's records need the participant's consent",
-                withheld.len()
-            )),
-        );
-    }
-    Ok(shown)
 }
 
 /// How a category reads in a message.

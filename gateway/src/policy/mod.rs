@@ -1,20 +1,14 @@
-//! Authorization: who may read and write which field (the policy file,
-//! compiled and swapped atomically on reload), which rows they see (row
-//! scope, in `sources::db::scope`, applied in SQL), consent between
-//! agencies, and the checks that enforce all of it in one place (run by
-//! the schema's extension, `schema::checks`).
+//! Authorization rules, pure: who may read and write which field (the
+//! policy file, checked against the schema's shape and compiled, swapped
+//! atomically on reload) and when a consent releases another agency's
+//! information. No SQL and no GraphQL library here: the same rules in SQL
+//! are in `sources::db` (`scope`, `consent`), and the one mechanism that
+//! applies them to a request is `graphql::enforce`.
 
 pub mod compile;
 pub mod consent;
-pub mod enforce;
 pub mod file;
-pub mod introspection;
-pub mod ledger;
-pub mod row;
 pub mod store;
 
-pub use compile::{Access, Classification, Policy, PolicyError};
-pub use enforce::PolicyCheck;
-pub use ledger::{Ledger, RowTag};
-pub use row::Row;
+pub use compile::{Access, Classification, Policy, PolicyError, SchemaShape};
 pub use store::PolicyStore;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
-use super::compile::{Policy, PolicyError};
+use super::compile::{Policy, PolicyError, SchemaShape};
 
 /// The policy shipped with the gateway (`deploy/policy.toml`), used when
 /// the config names no file.
@@ -17,6 +17,8 @@ pub const SHIPPED: &str = include_str!("../../../deploy/policy.toml");
 
 pub struct PolicyStore {
     current: ArcSwap<Policy>,
+    /// The schema every version of the file is checked against.
+    shape: &'static SchemaShape,
     file: Option<PathBuf>,
     /// The text last loaded, to notice a change without reparsing.
     loaded_text: std::sync::Mutex<String>,
@@ -25,15 +27,19 @@ pub struct PolicyStore {
 impl PolicyStore {
     /// Loads and compiles the policy; an invalid one is refused here, so
     /// the gateway does not start with it.
-    pub fn load(file: Option<&Path>) -> Result<PolicyStore, PolicyError> {
+    pub fn load(
+        file: Option<&Path>,
+        shape: &'static SchemaShape,
+    ) -> Result<PolicyStore, PolicyError> {
         let text = match file {
             Some(path) => read(path)?,
             None => SHIPPED.to_string(),
         };
-        let policy = Policy::compile(&text)?;
+        let policy = Policy::compile(&text, shape)?;
         tracing::info!(version = %policy.version, file = ?file, "policy loaded");
         Ok(PolicyStore {
             current: ArcSwap::from_pointee(policy),
+            shape,
             file: file.map(Path::to_path_buf),
             loaded_text: std::sync::Mutex::new(text),
         })
@@ -54,7 +60,7 @@ impl PolicyStore {
         if *self.loaded_text.lock().expect("policy text lock") == text {
             return Ok(false);
         }
-        let policy = Policy::compile(&text)?;
+        let policy = Policy::compile(&text, self.shape)?;
         tracing::info!(version = %policy.version, "policy reloaded");
         self.current.store(Arc::new(policy));
         *self.loaded_text.lock().expect("policy text lock") = text;

@@ -16,10 +16,10 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use super::http::{HttpSource, UpstreamError};
-use crate::auth::client_credentials::ClientCredentials;
 use crate::config::{AgencyConfig, SourceConfig};
-use crate::metrics::Metrics;
-use crate::personnummer::Personnummer;
+use crate::observability::metrics::Metrics;
+use crate::sources::http::client_credentials::ClientCredentials;
+use pii::personnummer::Personnummer;
 
 /// The agencies whose records come from their own API, by agency id.
 #[derive(Default)]

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::ApiResult;
+use crate::vocabulary::error::ApiResult;
 
 pub struct AllocationView {
     pub model: allocation_model::Model,

@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::scope::CaseScope;
-use crate::error::{ApiError, ApiResult};
+use crate::vocabulary::error::{ApiError, ApiResult};
 
 #[derive(Debug, Default, Clone)]
 pub struct CaseFilter {
@@ -83,7 +83,7 @@ fn filter_condition(scope: &CaseScope, f: &CaseFilter) -> Condition {
             ))
             .to_owned();
         if let Some(category) = t.category {
-            people.and_where(crate::policy::consent::registrar_released_sql(
+            people.and_where(super::consent::registrar_released_sql(
                 t.viewer, category, t.today,
             ));
         }

@@ -3,6 +3,7 @@
 pub mod agency;
 pub mod allocation;
 pub mod cases;
+pub mod consent;
 pub mod loaders;
 pub mod participants;
 pub mod placements;
@@ -37,7 +38,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::str::FromStr;
 
-use crate::error::{ApiError, ApiResult};
+use crate::vocabulary::error::{ApiError, ApiResult};
 
 /// Optimistic concurrency: applies `change` to row `id` only if it still has
 /// version `expected`, bumping the version. A stale version is `CONFLICT`,

@@ -7,9 +7,9 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::scope::CaseScope;
-use crate::crypto::PiiKeys;
-use crate::error::{ApiError, ApiResult};
-use crate::personnummer::Personnummer;
+use crate::vocabulary::error::{ApiError, ApiResult};
+use pii::crypto::PiiKeys;
+use pii::personnummer::Personnummer;
 
 pub async fn find_by_personnummer(
     db: &impl ConnectionTrait,
@@ -69,8 +69,8 @@ pub async fn find_or_create(
         family_name: Set(n.family_name),
         birth_year: Set(pnr.birth_year()),
         sex: Set(match pnr.sex() {
-            crate::personnummer::Sex::Female => Sex::Female,
-            crate::personnummer::Sex::Male => Sex::Male,
+            pii::personnummer::Sex::Female => Sex::Female,
+            pii::personnummer::Sex::Male => Sex::Male,
         }),
         district: Set(n.district),
         target_groups: Set(entities::enums::join_codes(&n.target_groups)),

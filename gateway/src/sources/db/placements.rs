@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::reload;
-use crate::error::{ApiError, ApiResult};
+use crate::vocabulary::error::{ApiError, ApiResult};
 
 #[derive(Debug, Default, Clone)]
 pub struct SlotFilter {

@@ -3,7 +3,7 @@
 use entities::project;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
-use crate::error::ApiResult;
+use crate::vocabulary::error::ApiResult;
 
 pub async fn list(db: &DatabaseConnection) -> ApiResult<Vec<project::Model>> {
     Ok(project::Entity::find()

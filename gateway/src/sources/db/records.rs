@@ -13,9 +13,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::crypto::PiiKeys;
-use crate::error::{ApiError, ApiResult};
-use crate::personnummer::Personnummer;
+use crate::vocabulary::error::{ApiError, ApiResult};
+use pii::crypto::PiiKeys;
+use pii::personnummer::Personnummer;
 
 /// Rows per INSERT: well under PostgreSQL's and SQLite's bind-parameter limits.
 const CHUNK: usize = 400;

@@ -7,12 +7,18 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-pub struct StaffClaims<'a> {
-    pub agency_id: Uuid,
-    pub subject: &'a str,
-    pub display_name: Option<&'a str>,
-    pub roles: &'a [String],
-    pub unit: Option<&'a str>,
+pub use crate::auth::StaffClaims;
+
+/// The `staff` table as authentication's directory of staff members.
+pub struct StaffTable(pub DatabaseConnection);
+
+#[async_trait::async_trait]
+impl crate::auth::StaffDirectory for StaffTable {
+    async fn upsert(&self, claims: StaffClaims<'_>) -> Result<(Uuid, Option<Uuid>), String> {
+        upsert_staff(&self.0, claims)
+            .await
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The staff row's id and the id of the unit the claims name (if the

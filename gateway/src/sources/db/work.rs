@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
+use crate::vocabulary::error::{ApiError, ApiResult};
 
 pub struct NewConsent {
     pub participant_id: Uuid,

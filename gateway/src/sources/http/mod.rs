@@ -7,6 +7,7 @@
 
 pub mod breaker;
 pub mod budget;
+pub mod client_credentials;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,10 +19,10 @@ use tokio::sync::Semaphore;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::auth::client_credentials::{AccessToken, ClientCredentials};
 use crate::config::HttpSourceConfig;
-use crate::error::ApiError;
-use crate::metrics::Metrics;
+use crate::observability::metrics::Metrics;
+use crate::sources::http::client_credentials::{AccessToken, ClientCredentials};
+use crate::vocabulary::error::ApiError;
 use breaker::Breaker;
 use budget::RetryBudget;
 
@@ -316,7 +317,7 @@ impl HttpSource {
             .await
             .map_err(|_| UpstreamError::Token)?;
         let mut headers = http::HeaderMap::new();
-        crate::telemetry::inject_trace_context(&mut headers);
+        crate::observability::telemetry::inject_trace_context(&mut headers);
         let response = self
             .http
             .post(format!("{}{path}", self.base_url))

@@ -1,0 +1,95 @@
+//! Another agency's records, given only under a consent: the policy's
+//! consent rule (`policy::consent::covers`) applied to rows the resolvers
+//! have loaded, through the request's consent loader.
+
+use entities::consent;
+use uuid::Uuid;
+
+use crate::policy::consent::covers;
+
+/// May the caller see `owner`'s records of `type_name` about the case's
+/// participant (its own, or under a consent covering them)? Asked before
+/// another agency's API is called: asking it without a consent would by
+/// itself tell that agency the person has a shared case here.
+pub async fn may_see(
+    ctx: &async_graphql::Context<'_>,
+    case: &entities::shared_case::Model,
+    type_name: &str,
+    owner: Uuid,
+) -> async_graphql::Result<bool> {
+    let r = super::context::rc(ctx);
+    let p = r.principal()?;
+    if owner == p.agency_id {
+        return Ok(true);
+    }
+    let Some(crate::policy::Classification::Consent(category)) = r.policy.type_class(type_name)
+    else {
+        return Ok(false);
+    };
+    let consents = consents_of(ctx, case.participant_id).await?;
+    Ok(covers(
+        &consents,
+        owner,
+        p.agency_id,
+        category,
+        Some(case.id),
+        r.today(),
+    ))
+}
+
+/// The participant's consents, through the request's loader.
+async fn consents_of(
+    ctx: &async_graphql::Context<'_>,
+    participant: Uuid,
+) -> async_graphql::Result<Vec<consent::Model>> {
+    Ok(super::context::rc(ctx)
+        .loaders
+        .participant_consents
+        .load_one(participant)
+        .await
+        .map_err(super::context::load_err)?
+        .unwrap_or_default())
+}
+
+/// Another agency's records are returned only under a consent covering
+/// the type's classification (`EmploymentServiceRecord.*` in the policy),
+/// this case and today. Withheld rows are reported as CONSENT_REQUIRED at
+/// this field's path and in `extensions.redacted`, so "withheld" differs
+/// from "none".
+pub async fn consented_rows<T>(
+    ctx: &async_graphql::Context<'_>,
+    case: &entities::shared_case::Model,
+    type_name: &str,
+    rows: Vec<T>,
+    owner: impl Fn(&T) -> Uuid,
+) -> async_graphql::Result<Vec<T>> {
+    let r = super::context::rc(ctx);
+    let p = r.principal()?;
+    if rows.iter().all(|row| owner(row) == p.agency_id) {
+        return Ok(rows);
+    }
+    let consents = consents_of(ctx, case.participant_id).await?;
+    let today = r.today();
+    let category = match r.policy.type_class(type_name) {
+        Some(crate::policy::Classification::Consent(c)) => Some(c),
+        _ => None,
+    };
+    let (shown, withheld): (Vec<T>, Vec<T>) = rows.into_iter().partition(|row| {
+        owner(row) == p.agency_id
+            || category.is_some_and(|c| {
+                covers(&consents, owner(row), p.agency_id, c, Some(case.id), today)
+            })
+    });
+    if !withheld.is_empty() {
+        r.ledger.withheld_rows(
+            ctx,
+            type_name,
+            case.participant_id,
+            crate::vocabulary::error::ApiError::ConsentRequired(format!(
+                "{} of another agency's records need the participant's consent",
+                withheld.len()
+            )),
+        );
+    }
+    Ok(shown)
+}
