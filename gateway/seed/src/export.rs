@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use agency_api as api;
 use entities::{employment_service_record as af, participant, social_insurance_record as fk};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -56,17 +57,17 @@ pub async fn employment_service_records(
     Ok(rows
         .into_iter()
         .filter_map(|r| {
-            Some(json!({
-                "externalId": r.external_id,
-                "personnummer": pnr.get(&r.participant_id)?,
-                "registeredOn": r.registered_on,
-                "programme": r.programme,
-                "supportDecision": r.support_decision,
-                "officerRef": r.officer_ref,
-                "lastContactOn": r.last_contact_on,
-                "version": r.version,
-                "updatedAt": r.updated_at.to_rfc3339(),
-            }))
+            wire(&api::EmploymentServiceRecord {
+                personnummer: api::Personnummer(pnr.get(&r.participant_id)?.clone()),
+                external_id: api::ExternalId(r.external_id),
+                registered_on: r.registered_on.map(api::Date),
+                programme: r.programme.map(api::Text),
+                support_decision: r.support_decision.map(api::Text),
+                officer_ref: r.officer_ref.map(api::Text),
+                last_contact_on: r.last_contact_on.map(api::Date),
+                version: api::Version(r.version),
+                updated_at: api::Timestamp(r.updated_at),
+            })
         })
         .collect())
 }
@@ -86,21 +87,25 @@ pub async fn social_insurance_records(
     Ok(rows
         .into_iter()
         .filter_map(|r| {
-            let benefit = serde_json::to_value(r.benefit).ok()?;
-            Some(json!({
-                "externalId": r.external_id,
-                "personnummer": pnr.get(&r.participant_id)?,
-                "benefit": benefit,
-                "sickLeaveDegree": r.sick_leave_degree,
-                "periodStart": r.period_start,
-                "periodEnd": r.period_end,
-                "rehabilitationCoordination": r.rehabilitation_coordination,
-                "diagnosisGroup": r.diagnosis_group,
-                "version": r.version,
-                "updatedAt": r.updated_at.to_rfc3339(),
-            }))
+            wire(&api::SocialInsuranceRecord {
+                personnummer: api::Personnummer(pnr.get(&r.participant_id)?.clone()),
+                external_id: api::ExternalId(r.external_id),
+                benefit: api::Benefit(r.benefit),
+                sick_leave_degree: r.sick_leave_degree.map(api::SickLeaveDegree),
+                period_start: api::Date(r.period_start),
+                period_end: r.period_end.map(api::Date),
+                rehabilitation_coordination: api::Flag(r.rehabilitation_coordination),
+                diagnosis_group: r.diagnosis_group.map(api::Text),
+                version: api::Version(r.version),
+                updated_at: api::Timestamp(r.updated_at),
+            })
         })
         .collect())
+}
+
+/// A record as the JSON the API sends (the simulator serves it as it is).
+fn wire(record: &impl serde::Serialize) -> Option<Value> {
+    serde_json::to_value(record).ok()
 }
 
 /// Why the simulators' data could not be written.

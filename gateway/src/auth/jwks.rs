@@ -233,6 +233,13 @@ impl RemoteKeys {
         if &doc.issuer != issuer {
             return Err("the discovery document names another issuer".into());
         }
+        // The same rule as a configured `jwks_url`.
+        if !crate::config::endpoint::allowed(&doc.jwks_uri, false) {
+            return Err(
+                "the discovery document's jwks_uri must be https (plain http only on loopback)"
+                    .into(),
+            );
+        }
         *cached.write().expect("discovery lock poisoned") = Some(doc.jwks_uri.clone());
         Ok(doc.jwks_uri)
     }

@@ -3,6 +3,8 @@
 //! environment for configuration happens here. Validated before anything
 //! starts; messages name the key.
 
+pub mod endpoint;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -459,7 +461,7 @@ fn default_upstream_body() -> usize {
     4 * 1024 * 1024
 }
 fn default_upstream_batch() -> usize {
-    500
+    agency_api::MAX_LOOKUP
 }
 
 impl HttpSourceConfig {
@@ -757,13 +759,7 @@ impl Config {
                     ));
                 }
             }
-            let https_or_loopback = |u: &str| {
-                u.starts_with("https://")
-                    || (agency.allow_plain_http && u.starts_with("http://"))
-                    || u.starts_with("http://127.0.0.1")
-                    || u.starts_with("http://localhost")
-                    || u.starts_with("http://[::1]")
-            };
+            let https_or_loopback = |u: &str| endpoint::allowed(u, agency.allow_plain_http);
             if let Some(i) = &agency.introspection {
                 if !https_or_loopback(&i.url) {
                     return Err(invalid(
@@ -827,10 +823,13 @@ impl Config {
                         return Err(invalid(key(k), format!("at most {max}")));
                     }
                 }
-                if h.max_batch == 0 || h.max_batch > 500 {
+                if h.max_batch == 0 || h.max_batch > agency_api::MAX_LOOKUP {
                     return Err(invalid(
                         key("source.max_batch"),
-                        "between 1 and 500 (the contract's limit)",
+                        format!(
+                            "between 1 and {} (the contract's limit)",
+                            agency_api::MAX_LOOKUP
+                        ),
                     ));
                 }
                 if !(0.0..=1.0).contains(&h.retry_budget_ratio) {
@@ -872,10 +871,9 @@ impl Config {
                 }
             }
             if let Some(jwks) = &agency.jwks_url {
-                if !(jwks.starts_with("https://")
-                    || jwks.starts_with("http://127.0.0.1")
-                    || jwks.starts_with("http://localhost"))
-                {
+                // Keys decide whose tokens are believed: never over plain
+                // http off this machine, whatever allow_plain_http says.
+                if !endpoint::allowed(jwks, false) {
                     return Err(invalid(
                         key("jwks_url"),
                         "must be https (plain http only on loopback)",

@@ -1,6 +1,6 @@
 //! AF's and FK's records read live from each agency's API: which agencies
-//! are read that way (config), the contract's records and how they are
-//! checked, and the DataLoader that asks each agency once per request about
+//! are read that way (config), the contract's records as the gateway's rows
+//! (the contract itself is the `agency-api` crate), and the DataLoader that asks each agency once per request about
 //! every person the request needs.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -8,10 +8,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use chrono::{DateTime, NaiveDate, Utc};
-use entities::enums::{AgencyKind, Benefit};
+use entities::enums::AgencyKind;
 use entities::{employment_service_record as af, social_insurance_record as fk};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -114,12 +113,10 @@ pub trait Contract: Send + Sync + 'static {
     /// The agency that owns a record, and the participant it is about.
     fn owner(m: &Self::Model) -> Uuid;
     fn participant(m: &Self::Model) -> Uuid;
-    fn decode(
-        fields: &Fields<'_>,
-        id: Uuid,
-        owner: Uuid,
-        participant: Uuid,
-    ) -> Result<Self::Model, String>;
+    /// The record as the agency's API sends it.
+    type Wire: agency_api::Record;
+    /// A record read from the API as the gateway's row.
+    fn model(wire: Self::Wire, id: Uuid, owner: Uuid, participant: Uuid) -> Self::Model;
 }
 
 pub struct EmploymentService;
@@ -140,27 +137,23 @@ impl Contract for EmploymentService {
         m.participant_id
     }
 
-    fn decode(
-        f: &Fields<'_>,
-        id: Uuid,
-        owner: Uuid,
-        participant: Uuid,
-    ) -> Result<af::Model, String> {
-        let updated_at = f.timestamp("updatedAt")?;
-        Ok(af::Model {
+    type Wire = agency_api::EmploymentServiceRecord;
+
+    fn model(w: Self::Wire, id: Uuid, owner: Uuid, participant: Uuid) -> af::Model {
+        Self::Model {
             id,
             owner_agency_id: owner,
-            external_id: f.text("externalId", 100)?,
+            external_id: w.external_id.0,
             participant_id: participant,
-            registered_on: f.opt_date("registeredOn")?,
-            programme: f.opt_text("programme", 200)?,
-            support_decision: f.opt_text("supportDecision", 200)?,
-            officer_ref: f.opt_text("officerRef", 100)?,
-            last_contact_on: f.opt_date("lastContactOn")?,
-            created_at: updated_at,
-            updated_at,
-            version: f.version()?,
-        })
+            registered_on: w.registered_on.map(|d| d.0),
+            programme: w.programme.map(|t| t.0),
+            support_decision: w.support_decision.map(|t| t.0),
+            officer_ref: w.officer_ref.map(|t| t.0),
+            last_contact_on: w.last_contact_on.map(|d| d.0),
+            created_at: w.updated_at.0,
+            updated_at: w.updated_at.0,
+            version: w.version.0,
+        }
     }
 }
 
@@ -179,114 +172,23 @@ impl Contract for SocialInsurance {
         m.participant_id
     }
 
-    fn decode(
-        f: &Fields<'_>,
-        id: Uuid,
-        owner: Uuid,
-        participant: Uuid,
-    ) -> Result<fk::Model, String> {
-        let benefit = match f.text("benefit", 40)?.as_str() {
-            "sickness_benefit" => Benefit::SicknessBenefit,
-            "activity_compensation" => Benefit::ActivityCompensation,
-            "sickness_compensation" => Benefit::SicknessCompensation,
-            "rehabilitation_benefit" => Benefit::RehabilitationBenefit,
-            "none" => Benefit::None,
-            _ => return Err("benefit: not one of the contract's values".into()),
-        };
-        let sick_leave_degree = match f.get("sickLeaveDegree") {
-            None | Some(Value::Null) => None,
-            Some(v) => match v.as_i64() {
-                Some(d @ (25 | 50 | 75 | 100)) => Some(d as i32),
-                _ => return Err("sickLeaveDegree: not 25, 50, 75 or 100".into()),
-            },
-        };
-        let period_start = f.date("periodStart")?;
-        let period_end = f.opt_date("periodEnd")?;
-        if period_end.is_some_and(|end| end < period_start) {
-            return Err("periodEnd: before periodStart".into());
-        }
-        let rehabilitation_coordination = match f.get("rehabilitationCoordination") {
-            Some(Value::Bool(b)) => *b,
-            _ => return Err("rehabilitationCoordination: not a boolean".into()),
-        };
-        let updated_at = f.timestamp("updatedAt")?;
-        Ok(fk::Model {
+    type Wire = agency_api::SocialInsuranceRecord;
+
+    fn model(w: Self::Wire, id: Uuid, owner: Uuid, participant: Uuid) -> fk::Model {
+        Self::Model {
             id,
             owner_agency_id: owner,
-            external_id: f.text("externalId", 100)?,
+            external_id: w.external_id.0,
             participant_id: participant,
-            benefit,
-            sick_leave_degree,
-            period_start,
-            period_end,
-            rehabilitation_coordination,
-            diagnosis_group: f.opt_text("diagnosisGroup", 100)?,
-            created_at: updated_at,
-            updated_at,
-            version: f.version()?,
-        })
-    }
-}
-
-/// A record's fields, read one by one. Errors name the field and what was
-/// wrong, never the value: an answer gone wrong may hold anyone's data.
-pub struct Fields<'a>(&'a Map<String, Value>);
-
-impl Fields<'_> {
-    fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)
-    }
-
-    fn text(&self, name: &str, max: usize) -> Result<String, String> {
-        match self.opt_text(name, max)? {
-            Some(t) if !t.trim().is_empty() => Ok(t),
-            _ => Err(format!("{name}: missing")),
-        }
-    }
-
-    fn opt_text(&self, name: &str, max: usize) -> Result<Option<String>, String> {
-        match self.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s))
-                if s.chars().count() <= max && !s.chars().any(char::is_control) =>
-            {
-                Ok(Some(s.clone()))
-            }
-            Some(Value::String(_)) => Err(format!(
-                "{name}: longer than {max} characters or holds control characters"
-            )),
-            Some(_) => Err(format!("{name}: not a string")),
-        }
-    }
-
-    fn date(&self, name: &str) -> Result<NaiveDate, String> {
-        self.opt_date(name)?
-            .ok_or_else(|| format!("{name}: missing"))
-    }
-
-    fn opt_date(&self, name: &str) -> Result<Option<NaiveDate>, String> {
-        match self.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| format!("{name}: not a date (YYYY-MM-DD)")),
-            Some(_) => Err(format!("{name}: not a date (YYYY-MM-DD)")),
-        }
-    }
-
-    fn timestamp(&self, name: &str) -> Result<DateTime<Utc>, String> {
-        match self.get(name) {
-            Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| format!("{name}: not an RFC 3339 time")),
-            _ => Err(format!("{name}: missing")),
-        }
-    }
-
-    fn version(&self) -> Result<i32, String> {
-        match self.get("version").and_then(Value::as_i64) {
-            Some(v) if (1..=i64::from(i32::MAX)).contains(&v) => Ok(v as i32),
-            _ => Err("version: not a positive integer".into()),
+            benefit: w.benefit.0,
+            sick_leave_degree: w.sick_leave_degree.map(|d| d.0),
+            period_start: w.period_start.0,
+            period_end: w.period_end.map(|d| d.0),
+            rehabilitation_coordination: w.rehabilitation_coordination.0,
+            diagnosis_group: w.diagnosis_group.map(|t| t.0),
+            created_at: w.updated_at.0,
+            updated_at: w.updated_at.0,
+            version: w.version.0,
         }
     }
 }
@@ -417,11 +319,13 @@ impl<C: Contract> Loader<Subject> for UpstreamLoader<C> {
         // request (several pages in one query) is split, the parts asked
         // at once, and fails whole if any part fails.
         let parts = keys.chunks(self.source.max_batch()).map(|part| async move {
-            let asked: Vec<&str> = part
-                .iter()
-                .map(|s| s.personnummer.expose_digits())
-                .collect();
-            let body = serde_json::json!({ "personnummer": asked });
+            let lookup = agency_api::Lookup {
+                personnummer: part
+                    .iter()
+                    .map(|s| agency_api::Personnummer(s.personnummer.expose_digits().to_string()))
+                    .collect(),
+            };
+            let body = serde_json::to_value(&lookup).expect("a lookup is plain JSON");
             let bytes = self.source.post(C::PATH, &body).await?;
             decode::<C>(&bytes, part, self.source.agency_id())
         });
@@ -466,22 +370,23 @@ fn decode<C: Contract>(
         .collect();
     let mut seen = HashSet::new();
     for (i, record) in records.iter().enumerate() {
-        let fields = record
-            .as_object()
-            .map(Fields)
-            .ok_or_else(|| invalid(&format!("records[{i}] is not an object")))?;
-        let subject = match fields.get("personnummer") {
-            Some(Value::String(p)) => by_digits.get(p.as_str()).copied(),
-            _ => None,
+        if !record.is_object() {
+            return Err(invalid(&format!("records[{i}] is not an object")));
         }
-        .ok_or_else(|| invalid(&format!("records[{i}] is not about a person asked about")))?;
+        let subject = record
+            .get("personnummer")
+            .and_then(Value::as_str)
+            .and_then(|p| by_digits.get(p).copied())
+            .ok_or_else(|| invalid(&format!("records[{i}] is not about a person asked about")))?;
         let answer = out.entry(subject.clone()).or_default();
-        let decoded = fields.text("externalId", 100).and_then(|ext| {
+        let decoded = agency_api::decode::<C::Wire>(record).and_then(|wire| {
+            use agency_api::Record as _;
+            let ext = wire.external_id().0.clone();
             if !seen.insert(ext.clone()) {
                 return Err("externalId: appears twice in the answer".into());
             }
             let id = Uuid::new_v5(&owner, ext.as_bytes());
-            C::decode(&fields, id, owner, subject.participant)
+            Ok(C::model(wire, id, owner, subject.participant))
         });
         match decoded {
             Ok(model) => answer.records.push(model),
@@ -496,6 +401,7 @@ fn decode<C: Contract>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
     use serde_json::json;
 
     fn subject(n: u16) -> Subject {

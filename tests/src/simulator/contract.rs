@@ -1,4 +1,5 @@
-//! The contract's record shapes (`deploy/openapi/*.yaml`), checked on the
+//! The contract's record shapes (`deploy/openapi/*.yaml`, as the
+//! `agency-api` crate types them), checked on the
 //! data the simulator is given so that it never serves records its own
 //! contract forbids (except in `Mode::Malformed`). Messages name the record's
 //! index and field, never a value: the values are personal data.
@@ -9,106 +10,31 @@ use serde_json::Value;
 
 use super::SimAgency;
 
-/// FK's benefit codes.
-pub const BENEFITS: &[&str] = &[
-    "sickness_benefit",
-    "activity_compensation",
-    "sickness_compensation",
-    "rehabilitation_benefit",
-    "none",
-];
+pub use agency_api::is_personnummer;
 
-/// Whether `s` is a personnummer as the contract spells it: 12 digits.
-pub fn is_personnummer(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// A check of one field's value.
-type Check = fn(&Value) -> bool;
-
-fn date(v: &Value) -> bool {
-    v.as_str()
-        .is_some_and(|s| s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
-}
-
-fn date_time(v: &Value) -> bool {
-    v.as_str()
-        .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok())
-}
-
-fn date_or_null(v: &Value) -> bool {
-    v.is_null() || date(v)
-}
-
-fn text_or_null(v: &Value) -> bool {
-    v.is_null() || v.is_string()
-}
-
-fn external_id(v: &Value) -> bool {
-    v.as_str()
-        .is_some_and(|s| (1..=100).contains(&s.chars().count()))
-}
-
-fn personnummer(v: &Value) -> bool {
-    v.as_str().is_some_and(is_personnummer)
-}
-
-fn version(v: &Value) -> bool {
-    v.as_i64().is_some_and(|n| n >= 1)
-}
-
-fn benefit(v: &Value) -> bool {
-    v.as_str().is_some_and(|s| BENEFITS.contains(&s))
-}
-
-fn sick_leave_degree(v: &Value) -> bool {
-    v.is_null() || v.as_i64().is_some_and(|d| [25, 50, 75, 100].contains(&d))
-}
-
-const EMPLOYMENT_SERVICE: &[(&str, Check)] = &[
-    ("externalId", external_id),
-    ("personnummer", personnummer),
-    ("registeredOn", date_or_null),
-    ("programme", text_or_null),
-    ("supportDecision", text_or_null),
-    ("officerRef", text_or_null),
-    ("lastContactOn", date_or_null),
-    ("version", version),
-    ("updatedAt", date_time),
-];
-
-const SOCIAL_INSURANCE: &[(&str, Check)] = &[
-    ("externalId", external_id),
-    ("personnummer", personnummer),
-    ("benefit", benefit),
-    ("sickLeaveDegree", sick_leave_degree),
-    ("periodStart", date),
-    ("periodEnd", date_or_null),
-    ("rehabilitationCoordination", Value::is_boolean),
-    ("diagnosisGroup", text_or_null),
-    ("version", version),
-    ("updatedAt", date_time),
-];
-
-/// Checks one record against the agency's schema: every field present and
-/// of its type. Fields beyond the contract's are allowed (clients ignore
-/// them, so the agency may add some).
+/// Checks one record against the agency's contract (the `agency-api`
+/// types the gateway reads it with): every field present and of its type.
+/// Fields beyond the contract's are allowed (clients ignore them, so the
+/// agency may add some).
 pub fn check_record(agency: SimAgency, record: &Value) -> Result<(), String> {
-    let Some(obj) = record.as_object() else {
-        return Err("is not a JSON object".into());
-    };
-    let fields = match agency {
-        SimAgency::EmploymentService => EMPLOYMENT_SERVICE,
-        SimAgency::SocialInsurance => SOCIAL_INSURANCE,
-    };
-    for (name, check) in fields {
-        match obj.get(*name) {
-            None => return Err(format!("lacks `{name}`")),
-            Some(v) if !check(v) => return Err(format!("has an invalid `{name}`")),
-            Some(_) => {}
+    let checked = match agency {
+        SimAgency::EmploymentService => {
+            agency_api::decode::<agency_api::EmploymentServiceRecord>(record).map(drop)
         }
-    }
-    Ok(())
+        SimAgency::SocialInsurance => {
+            agency_api::decode::<agency_api::SocialInsuranceRecord>(record).map(drop)
+        }
+    };
+    checked.map_err(|problem| {
+        if problem == "not an object" {
+            "is not a JSON object".to_string()
+        } else if let Some(field) = problem.strip_prefix("missing field ") {
+            format!("lacks {field}")
+        } else {
+            let field = problem.split(':').next().unwrap_or(&problem);
+            format!("has an invalid `{field}`")
+        }
+    })
 }
 
 /// Checks every record; the error names the first bad record by index.

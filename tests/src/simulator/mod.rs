@@ -33,7 +33,7 @@ use serde_json::Value;
 use conn::{Connection, CuttableListener};
 
 /// The most personnummer one lookup may carry.
-pub const MAX_LOOKUP: usize = 500;
+pub use agency_api::MAX_LOOKUP;
 
 /// Which agency's API the simulator speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
