@@ -7,8 +7,7 @@ use crate::vocabulary::error::{ApiError, ErrorCode};
 /// Gives every error in a response an `extensions.code`: errors raised by
 /// resolvers already carry one; errors from parsing and validation (a bad
 /// date, an unknown enum value, a wrong type) are the caller's input, so
-/// BAD_USER_INPUT naming the argument when the message names one; depth
-/// limits are QUERY_TOO_COMPLEX.
+/// BAD_USER_INPUT naming the argument when the message names one.
 pub fn classify(response: &mut async_graphql::Response, query: &str) {
     for error in &mut response.errors {
         let has_code = error
@@ -55,17 +54,17 @@ pub fn classify(response: &mut async_graphql::Response, query: &str) {
                 .set("code", ErrorCode::Internal.as_str());
             continue;
         }
-        let code = if error.message.contains("too deep") || error.message.contains("too complex") {
-            ErrorCode::QueryTooComplex
-        } else {
-            ErrorCode::BadUserInput
-        };
+        // No source and no code: async-graphql's own word about the
+        // request (a syntax error, a failed validation rule, a value that
+        // does not coerce to its type), so the caller's input. The limits
+        // (`limits.rs`) code their refusals themselves. async-graphql says
+        // which argument only in its message, so the field is read there.
         let field = argument_name(&error.message)
             .or_else(|| variable_at(query, &error.locations))
             .or_else(|| quoted_name(&error.message));
         let ext = error.extensions.get_or_insert_with(Default::default);
-        ext.set("code", code.as_str());
-        if let (ErrorCode::BadUserInput, Some(field)) = (code, field) {
+        ext.set("code", ErrorCode::BadUserInput.as_str());
+        if let Some(field) = field {
             ext.set("field", field);
         }
     }

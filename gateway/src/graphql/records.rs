@@ -501,7 +501,7 @@ async fn upsert_af(
         .collect::<Result<Vec<_>, _>>()?;
     // All or nothing: an error drops the transaction, which rolls it back.
     let tx = write::begin(ctx).await?;
-    let saved = records::upsert_af(&tx, &r.services.pii, p.agency_id, field, rows).await?;
+    let saved = records::upsert(&tx, &r.services.pii, p.agency_id, field, rows).await?;
     let participants: Vec<Uuid> = saved.iter().map(|m| m.participant_id).collect();
     write::commit(ctx, tx, &participants, &["EmploymentServiceRecord"]).await?;
     Ok(saved
@@ -533,7 +533,7 @@ async fn upsert_fk(
         .collect::<Result<Vec<_>, _>>()?;
     // All or nothing: an error drops the transaction, which rolls it back.
     let tx = write::begin(ctx).await?;
-    let saved = records::upsert_fk(&tx, &r.services.pii, p.agency_id, field, rows).await?;
+    let saved = records::upsert(&tx, &r.services.pii, p.agency_id, field, rows).await?;
     let participants: Vec<Uuid> = saved.iter().map(|m| m.participant_id).collect();
     write::commit(ctx, tx, &participants, &["SocialInsuranceRecord"]).await?;
     Ok(saved

@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entities::enums::Benefit;
 use entities::{employment_service_record as af, participant, social_insurance_record as fk};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -116,27 +117,52 @@ fn check_versions(
     Ok(())
 }
 
-pub async fn upsert_af(
+/// AF's or FK's record as its agency writes it: the one generic upsert
+/// below needs only these.
+pub trait RecordInput: Send + Sized {
+    type Entity: EntityTrait<Model = Self::Model, ActiveModel = Self::Active>;
+    type Model: Send + Sync + sea_orm::IntoActiveModel<Self::Active>;
+    type Active: ActiveModelTrait<Entity = Self::Entity> + Send + Clone;
+    /// The columns every table of agency records has.
+    const ID: <Self::Entity as EntityTrait>::Column;
+    const OWNER: <Self::Entity as EntityTrait>::Column;
+    const EXTERNAL_ID: <Self::Entity as EntityTrait>::Column;
+    const VERSION: <Self::Entity as EntityTrait>::Column;
+    /// The columns a newer write of the same external id replaces.
+    fn replaced() -> Vec<<Self::Entity as EntityTrait>::Column>;
+    fn external_id(&self) -> &str;
+    fn personnummer(&self) -> &Personnummer;
+    fn expected_version(&self) -> Option<i32>;
+    fn saved_external_id(m: &Self::Model) -> &str;
+    /// The row to insert (its version 1; an existing row's is bumped).
+    fn into_row(self, id: Uuid, owner: Uuid, participant: Uuid, now: DateTime<Utc>)
+        -> Self::Active;
+}
+
+/// Writes `rows` for agency `owner` by their external ids, all or nothing:
+/// a batch naming an external id twice, an unknown person or a stale
+/// version writes nothing. Returns the saved rows in the order given.
+pub async fn upsert<R: RecordInput>(
     db: &impl ConnectionTrait,
     keys: &PiiKeys,
     owner: Uuid,
     field: &str,
-    rows: Vec<AfRecordInput>,
-) -> ApiResult<Vec<af::Model>> {
-    unique_external_ids(field, rows.iter().map(|r| r.external_id.as_str()))?;
+    rows: Vec<R>,
+) -> ApiResult<Vec<R::Model>> {
+    unique_external_ids(field, rows.iter().map(R::external_id))?;
     let pids = participant_ids(
         db,
         keys,
         field,
-        &rows.iter().map(|r| &r.personnummer).collect::<Vec<_>>(),
+        &rows.iter().map(R::personnummer).collect::<Vec<_>>(),
     )
     .await?;
-    let ext_ids: Vec<String> = rows.iter().map(|r| r.external_id.clone()).collect();
-    let existing: HashMap<String, (Uuid, i32)> = af::Entity::find()
+    let ext_ids: Vec<String> = rows.iter().map(|r| r.external_id().to_string()).collect();
+    let existing: HashMap<String, (Uuid, i32)> = R::Entity::find()
         .select_only()
-        .columns([af::Column::ExternalId, af::Column::Id, af::Column::Version])
-        .filter(af::Column::OwnerAgencyId.eq(owner))
-        .filter(af::Column::ExternalId.is_in(ext_ids.clone()))
+        .columns([R::EXTERNAL_ID, R::ID, R::VERSION])
+        .filter(R::OWNER.eq(owner))
+        .filter(R::EXTERNAL_ID.is_in(ext_ids.clone()))
         .into_tuple::<(String, Uuid, i32)>()
         .all(db)
         .await?
@@ -147,59 +173,41 @@ pub async fn upsert_af(
         field,
         &existing,
         rows.iter()
-            .map(|r| (r.external_id.clone(), r.expected_version)),
+            .map(|r| (r.external_id().to_string(), r.expected_version())),
     )?;
     let now = super::now();
-    let models: Vec<af::ActiveModel> = rows
+    let models: Vec<R::Active> = rows
         .into_iter()
         .zip(pids)
-        .map(|(r, pid)| af::ActiveModel {
-            id: Set(existing
-                .get(&r.external_id)
+        .map(|(r, pid)| {
+            let id = existing
+                .get(r.external_id())
                 .map(|e| e.0)
-                .unwrap_or_else(super::new_id)),
-            owner_agency_id: Set(owner),
-            external_id: Set(r.external_id),
-            participant_id: Set(pid),
-            registered_on: Set(r.registered_on),
-            programme: Set(r.programme),
-            support_decision: Set(r.support_decision),
-            officer_ref: Set(r.officer_ref),
-            last_contact_on: Set(r.last_contact_on),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
+                .unwrap_or_else(super::new_id);
+            r.into_row(id, owner, pid, now)
         })
         .collect();
     for chunk in models.chunks(CHUNK) {
-        af::Entity::insert_many(chunk.to_vec())
+        R::Entity::insert_many(chunk.to_vec())
             .on_conflict(
-                OnConflict::columns([af::Column::OwnerAgencyId, af::Column::ExternalId])
-                    .update_columns([
-                        af::Column::ParticipantId,
-                        af::Column::RegisteredOn,
-                        af::Column::Programme,
-                        af::Column::SupportDecision,
-                        af::Column::OfficerRef,
-                        af::Column::LastContactOn,
-                        af::Column::UpdatedAt,
-                    ])
+                OnConflict::columns([R::OWNER, R::EXTERNAL_ID])
+                    .update_columns(R::replaced())
                     .value(
-                        af::Column::Version,
-                        Expr::col((af::Entity, af::Column::Version)).add(1),
+                        R::VERSION,
+                        Expr::col((R::Entity::default(), R::VERSION)).add(1),
                     )
                     .to_owned(),
             )
             .exec_without_returning(db)
             .await?;
     }
-    let mut saved: HashMap<String, af::Model> = af::Entity::find()
-        .filter(af::Column::OwnerAgencyId.eq(owner))
-        .filter(af::Column::ExternalId.is_in(ext_ids.clone()))
+    let mut saved: HashMap<String, R::Model> = R::Entity::find()
+        .filter(R::OWNER.eq(owner))
+        .filter(R::EXTERNAL_ID.is_in(ext_ids.clone()))
         .all(db)
         .await?
         .into_iter()
-        .map(|m| (m.external_id.clone(), m))
+        .map(|m| (R::saved_external_id(&m).to_string(), m))
         .collect();
     ext_ids
         .iter()
@@ -207,95 +215,116 @@ pub async fn upsert_af(
         .collect()
 }
 
-pub async fn upsert_fk(
-    db: &impl ConnectionTrait,
-    keys: &PiiKeys,
-    owner: Uuid,
-    field: &str,
-    rows: Vec<FkRecordInput>,
-) -> ApiResult<Vec<fk::Model>> {
-    unique_external_ids(field, rows.iter().map(|r| r.external_id.as_str()))?;
-    let pids = participant_ids(
-        db,
-        keys,
-        field,
-        &rows.iter().map(|r| &r.personnummer).collect::<Vec<_>>(),
-    )
-    .await?;
-    let ext_ids: Vec<String> = rows.iter().map(|r| r.external_id.clone()).collect();
-    let existing: HashMap<String, (Uuid, i32)> = fk::Entity::find()
-        .select_only()
-        .columns([fk::Column::ExternalId, fk::Column::Id, fk::Column::Version])
-        .filter(fk::Column::OwnerAgencyId.eq(owner))
-        .filter(fk::Column::ExternalId.is_in(ext_ids.clone()))
-        .into_tuple::<(String, Uuid, i32)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(e, id, v)| (e, (id, v)))
-        .collect();
-    check_versions(
-        field,
-        &existing,
-        rows.iter()
-            .map(|r| (r.external_id.clone(), r.expected_version)),
-    )?;
-    let now = super::now();
-    let models: Vec<fk::ActiveModel> = rows
-        .into_iter()
-        .zip(pids)
-        .map(|(r, pid)| fk::ActiveModel {
-            id: Set(existing
-                .get(&r.external_id)
-                .map(|e| e.0)
-                .unwrap_or_else(super::new_id)),
+impl RecordInput for AfRecordInput {
+    type Entity = af::Entity;
+    type Model = af::Model;
+    type Active = af::ActiveModel;
+    const ID: af::Column = af::Column::Id;
+    const OWNER: af::Column = af::Column::OwnerAgencyId;
+    const EXTERNAL_ID: af::Column = af::Column::ExternalId;
+    const VERSION: af::Column = af::Column::Version;
+
+    fn replaced() -> Vec<af::Column> {
+        vec![
+            af::Column::ParticipantId,
+            af::Column::RegisteredOn,
+            af::Column::Programme,
+            af::Column::SupportDecision,
+            af::Column::OfficerRef,
+            af::Column::LastContactOn,
+            af::Column::UpdatedAt,
+        ]
+    }
+    fn external_id(&self) -> &str {
+        &self.external_id
+    }
+    fn personnummer(&self) -> &Personnummer {
+        &self.personnummer
+    }
+    fn expected_version(&self) -> Option<i32> {
+        self.expected_version
+    }
+    fn saved_external_id(m: &af::Model) -> &str {
+        &m.external_id
+    }
+    fn into_row(
+        self,
+        id: Uuid,
+        owner: Uuid,
+        participant: Uuid,
+        now: DateTime<Utc>,
+    ) -> af::ActiveModel {
+        af::ActiveModel {
+            id: Set(id),
             owner_agency_id: Set(owner),
-            external_id: Set(r.external_id),
-            participant_id: Set(pid),
-            benefit: Set(r.benefit),
-            sick_leave_degree: Set(r.sick_leave_degree),
-            period_start: Set(r.period_start),
-            period_end: Set(r.period_end),
-            rehabilitation_coordination: Set(r.rehabilitation_coordination),
-            diagnosis_group: Set(r.diagnosis_group),
+            external_id: Set(self.external_id),
+            participant_id: Set(participant),
+            registered_on: Set(self.registered_on),
+            programme: Set(self.programme),
+            support_decision: Set(self.support_decision),
+            officer_ref: Set(self.officer_ref),
+            last_contact_on: Set(self.last_contact_on),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
-        })
-        .collect();
-    for chunk in models.chunks(CHUNK) {
-        fk::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([fk::Column::OwnerAgencyId, fk::Column::ExternalId])
-                    .update_columns([
-                        fk::Column::ParticipantId,
-                        fk::Column::Benefit,
-                        fk::Column::SickLeaveDegree,
-                        fk::Column::PeriodStart,
-                        fk::Column::PeriodEnd,
-                        fk::Column::RehabilitationCoordination,
-                        fk::Column::DiagnosisGroup,
-                        fk::Column::UpdatedAt,
-                    ])
-                    .value(
-                        fk::Column::Version,
-                        Expr::col((fk::Entity, fk::Column::Version)).add(1),
-                    )
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
+        }
     }
-    let mut saved: HashMap<String, fk::Model> = fk::Entity::find()
-        .filter(fk::Column::OwnerAgencyId.eq(owner))
-        .filter(fk::Column::ExternalId.is_in(ext_ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.external_id.clone(), m))
-        .collect();
-    ext_ids
-        .iter()
-        .map(|e| saved.remove(e).ok_or(ApiError::NotFound("record")))
-        .collect()
+}
+
+impl RecordInput for FkRecordInput {
+    type Entity = fk::Entity;
+    type Model = fk::Model;
+    type Active = fk::ActiveModel;
+    const ID: fk::Column = fk::Column::Id;
+    const OWNER: fk::Column = fk::Column::OwnerAgencyId;
+    const EXTERNAL_ID: fk::Column = fk::Column::ExternalId;
+    const VERSION: fk::Column = fk::Column::Version;
+
+    fn replaced() -> Vec<fk::Column> {
+        vec![
+            fk::Column::ParticipantId,
+            fk::Column::Benefit,
+            fk::Column::SickLeaveDegree,
+            fk::Column::PeriodStart,
+            fk::Column::PeriodEnd,
+            fk::Column::RehabilitationCoordination,
+            fk::Column::DiagnosisGroup,
+            fk::Column::UpdatedAt,
+        ]
+    }
+    fn external_id(&self) -> &str {
+        &self.external_id
+    }
+    fn personnummer(&self) -> &Personnummer {
+        &self.personnummer
+    }
+    fn expected_version(&self) -> Option<i32> {
+        self.expected_version
+    }
+    fn saved_external_id(m: &fk::Model) -> &str {
+        &m.external_id
+    }
+    fn into_row(
+        self,
+        id: Uuid,
+        owner: Uuid,
+        participant: Uuid,
+        now: DateTime<Utc>,
+    ) -> fk::ActiveModel {
+        fk::ActiveModel {
+            id: Set(id),
+            owner_agency_id: Set(owner),
+            external_id: Set(self.external_id),
+            participant_id: Set(participant),
+            benefit: Set(self.benefit),
+            sick_leave_degree: Set(self.sick_leave_degree),
+            period_start: Set(self.period_start),
+            period_end: Set(self.period_end),
+            rehabilitation_coordination: Set(self.rehabilitation_coordination),
+            diagnosis_group: Set(self.diagnosis_group),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        }
+    }
 }
