@@ -4,7 +4,7 @@
 //! with a stricter classification such as `diagnosisGroup` in the policy
 //! extension).
 
-use async_graphql::{Context, InputObject, Object, Result, ID};
+use async_graphql::{Context, InputObject, Object, OutputType, Result, ID};
 use chrono::NaiveDate;
 use entities::enums::AgencyKind;
 use entities::{employment_service_record as af, shared_case, social_insurance_record as fk};
@@ -480,37 +480,50 @@ impl RecordsMutation {
     }
 }
 
+/// The upsert both agencies' record mutations share: the caller must be
+/// the agency that keeps such records; every row is validated before
+/// anything is written; all or nothing.
+async fn upsert_rows<In, R: records::RecordInput, Out: OutputType>(
+    ctx: &Context<'_>,
+    field: &'static str,
+    rows: Vec<In>,
+    owner: (AgencyKind, &str),
+    input: fn(&str, usize, In) -> Result<R, ApiError>,
+    (type_name, wrap): (&'static str, fn(R::Model) -> Out),
+) -> Result<Vec<Row<Out>>> {
+    let r = rc(ctx);
+    let p = r.principal()?;
+    owner_kind(ctx, p, owner.0, owner.1)?;
+    let rows = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| input(field, i, row))
+        .collect::<Result<Vec<_>, _>>()?;
+    // All or nothing: an error drops the transaction, which rolls it back.
+    let tx = write::begin(ctx).await?;
+    let saved = records::upsert(&tx, &r.services.pii, p.agency_id, field, rows).await?;
+    let participants: Vec<Uuid> = saved.iter().map(R::saved_participant).collect();
+    write::commit(ctx, tx, &participants, &[type_name]).await?;
+    Ok(saved
+        .into_iter()
+        .map(|m| {
+            let tag = record_tag(R::saved_participant(&m), R::saved_owner(&m), None);
+            Row::new(wrap(m), tag)
+        })
+        .collect())
+}
+
 async fn upsert_af(
     ctx: &Context<'_>,
     field: &'static str,
     rows: Vec<EmploymentServiceRecordInput>,
 ) -> Result<Vec<Row<EmploymentServiceRecord>>> {
-    let r = rc(ctx);
-    let p = r.principal()?;
-    owner_kind(
-        ctx,
-        p,
-        AgencyKind::EmploymentService,
-        "employment service records",
-    )?;
-    // Every row is validated before anything is written.
-    let rows = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, row)| af_input(field, i, row))
-        .collect::<Result<Vec<_>, _>>()?;
-    // All or nothing: an error drops the transaction, which rolls it back.
-    let tx = write::begin(ctx).await?;
-    let saved = records::upsert(&tx, &r.services.pii, p.agency_id, field, rows).await?;
-    let participants: Vec<Uuid> = saved.iter().map(|m| m.participant_id).collect();
-    write::commit(ctx, tx, &participants, &["EmploymentServiceRecord"]).await?;
-    Ok(saved
-        .into_iter()
-        .map(|m| {
-            let tag = record_tag(m.participant_id, m.owner_agency_id, None);
-            Row::new(EmploymentServiceRecord(m), tag)
-        })
-        .collect())
+    let owner = (AgencyKind::EmploymentService, "employment service records");
+    let out = (
+        "EmploymentServiceRecord",
+        EmploymentServiceRecord as fn(_) -> _,
+    );
+    upsert_rows(ctx, field, rows, owner, af_input, out).await
 }
 
 async fn upsert_fk(
@@ -518,29 +531,7 @@ async fn upsert_fk(
     field: &'static str,
     rows: Vec<SocialInsuranceRecordInput>,
 ) -> Result<Vec<Row<SocialInsuranceRecord>>> {
-    let r = rc(ctx);
-    let p = r.principal()?;
-    owner_kind(
-        ctx,
-        p,
-        AgencyKind::SocialInsurance,
-        "social insurance records",
-    )?;
-    let rows = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, row)| fk_input(field, i, row))
-        .collect::<Result<Vec<_>, _>>()?;
-    // All or nothing: an error drops the transaction, which rolls it back.
-    let tx = write::begin(ctx).await?;
-    let saved = records::upsert(&tx, &r.services.pii, p.agency_id, field, rows).await?;
-    let participants: Vec<Uuid> = saved.iter().map(|m| m.participant_id).collect();
-    write::commit(ctx, tx, &participants, &["SocialInsuranceRecord"]).await?;
-    Ok(saved
-        .into_iter()
-        .map(|m| {
-            let tag = record_tag(m.participant_id, m.owner_agency_id, None);
-            Row::new(SocialInsuranceRecord(m), tag)
-        })
-        .collect())
+    let owner = (AgencyKind::SocialInsurance, "social insurance records");
+    let out = ("SocialInsuranceRecord", SocialInsuranceRecord as fn(_) -> _);
+    upsert_rows(ctx, field, rows, owner, fk_input, out).await
 }

@@ -134,6 +134,8 @@ pub trait RecordInput: Send + Sized {
     fn personnummer(&self) -> &Personnummer;
     fn expected_version(&self) -> Option<i32>;
     fn saved_external_id(m: &Self::Model) -> &str;
+    fn saved_participant(m: &Self::Model) -> Uuid;
+    fn saved_owner(m: &Self::Model) -> Uuid;
     /// The row to insert (its version 1; an existing row's is bumped).
     fn into_row(self, id: Uuid, owner: Uuid, participant: Uuid, now: DateTime<Utc>)
         -> Self::Active;
@@ -247,6 +249,12 @@ impl RecordInput for AfRecordInput {
     fn saved_external_id(m: &af::Model) -> &str {
         &m.external_id
     }
+    fn saved_participant(m: &af::Model) -> Uuid {
+        m.participant_id
+    }
+    fn saved_owner(m: &af::Model) -> Uuid {
+        m.owner_agency_id
+    }
     fn into_row(
         self,
         id: Uuid,
@@ -303,6 +311,12 @@ impl RecordInput for FkRecordInput {
     }
     fn saved_external_id(m: &fk::Model) -> &str {
         &m.external_id
+    }
+    fn saved_participant(m: &fk::Model) -> Uuid {
+        m.participant_id
+    }
+    fn saved_owner(m: &fk::Model) -> Uuid {
+        m.owner_agency_id
     }
     fn into_row(
         self,
