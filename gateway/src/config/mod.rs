@@ -310,6 +310,12 @@ pub struct LimitsConfig {
     /// Highest estimated cost of one operation: each field 1, a page
     /// `first` times its items, a dashboard 1000.
     pub max_cost: usize,
+    /// Deepest nesting of anything recursive in a request (selection sets
+    /// with fragments written out, object and list values, list types,
+    /// variables), checked before anything recursive reads it: a guard of
+    /// the process's stack, well above any real query (GraphiQL's
+    /// introspection query nests about 20).
+    pub max_nesting: usize,
 }
 
 impl Default for LimitsConfig {
@@ -321,6 +327,7 @@ impl Default for LimitsConfig {
             max_depth: 12,
             max_aliases: 30,
             max_cost: 20_000,
+            max_nesting: 64,
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Limits on what one operation may ask for, checked before anything runs:
-//! selection depth, number of aliases, and an estimated cost. Every field
-//! costs 1; a page costs `first` times its items; a dashboard costs what
-//! its `complexity` says (it scans a year of data). Over a limit, the
-//! operation is refused with QUERY_TOO_COMPLEX naming the limit.
+//! nesting (before anything parses the document), selection depth, number
+//! of aliases, and an estimated cost. Every field costs 1; a page costs
+//! `first` times its items; a dashboard costs what its `complexity` says
+//! (it scans a year of data). Over a limit, the operation is refused with
+//! QUERY_TOO_COMPLEX naming the limit.
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, ValidationResult};
+use async_graphql::{Name, ServerError, ServerResult, ValidationResult, Value, Variables};
 
 use crate::config::LimitsConfig;
 use crate::vocabulary::error::ErrorCode;
@@ -28,6 +29,49 @@ fn too_complex(message: String, limit: &str, value: usize, max: usize) -> Server
 }
 
 impl Limits {
+    /// Refuses, before anything parses it, a document whose brackets
+    /// (selection sets, object and list values, list types) nest deeper
+    /// than `max_nesting`, and variables that do. async-graphql's parser,
+    /// validation and every walker here are recursive: a few kilobytes
+    /// nested a few thousand levels deep overflow a thread's stack, which
+    /// aborts the whole process (no panic handler can catch it).
+    pub fn check_nesting(&self, query: &str, variables: &Variables) -> ServerResult<()> {
+        let max = self.0.max_nesting;
+        let over = |value| {
+            too_complex(
+                format!("nested more than {max} levels deep"),
+                "nesting",
+                value,
+                max,
+            )
+        };
+        if let Some(depth) = text_nesting_over(query, max) {
+            return Err(over(depth));
+        }
+        if let Some(depth) = variables_nesting_over(variables, max) {
+            return Err(over(depth));
+        }
+        Ok(())
+    }
+
+    /// Refuses a parsed document whose selections nest deeper than
+    /// `max_nesting` with its fragments written out (a chain of fragments
+    /// each spreading the next is as deep as its length to the recursive
+    /// validation). Counted without recursing along the chain.
+    pub fn check_expanded_nesting(&self, doc: &ExecutableDocument) -> ServerResult<()> {
+        let depth = expanded_nesting(doc);
+        let max = self.0.max_nesting;
+        if depth > max {
+            return Err(too_complex(
+                format!("nested {depth} levels deep with its fragments written out; at most {max}"),
+                "nesting",
+                depth,
+                max,
+            ));
+        }
+        Ok(())
+    }
+
     /// Refuses a document that writes out more fields than the cost limit
     /// allows. Every field costs at least 1, so such a document is over the
     /// limit however it runs. Checked before async-graphql walks the
@@ -155,6 +199,139 @@ fn expanded_fields(doc: &ExecutableDocument) -> usize {
         .unwrap_or(0)
 }
 
+/// The depth at which the document's brackets first pass `max`, if they
+/// do. Strings, block strings and comments are skipped, as the lexer
+/// would; one pass, no recursion.
+fn text_nesting_over(query: &str, max: usize) -> Option<usize> {
+    let bytes = query.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    // `\"""` is an escaped delimiter inside a block string.
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > max {
+                    return Some(depth);
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The depth at which a variable's lists and objects first pass `max`, if
+/// they do; walked with a stack of its own.
+fn variables_nesting_over(variables: &Variables, max: usize) -> Option<usize> {
+    let mut stack: Vec<(&Value, usize)> = variables.values().map(|v| (v, 1)).collect();
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::List(items) => Box::new(items.iter()),
+            Value::Object(fields) => Box::new(fields.values()),
+            _ => continue,
+        };
+        if depth > max {
+            return Some(depth);
+        }
+        stack.extend(children.map(|child| (child, depth + 1)));
+    }
+    None
+}
+
+/// How deep the document nests with every fragment written out: each
+/// field, inline fragment and spread one level. Each fragment's depth is
+/// taken once, leaves first (an explicit stack, not recursion along the
+/// chain); within one fragment the walk recurses, which the text's
+/// nesting bound (checked first) keeps shallow. A cycle counts 0 at its
+/// back edge (validation refuses it).
+fn expanded_nesting(doc: &ExecutableDocument) -> usize {
+    use std::collections::HashMap;
+
+    fn spreads<'a>(set: &'a SelectionSet, out: &mut Vec<&'a Name>) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => spreads(&f.node.selection_set.node, out),
+                Selection::InlineFragment(f) => spreads(&f.node.selection_set.node, out),
+                Selection::FragmentSpread(s) => out.push(&s.node.fragment_name.node),
+            }
+        }
+    }
+    fn depth(set: &SelectionSet, known: &HashMap<&Name, usize>) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => 1 + depth(&f.node.selection_set.node, known),
+                Selection::InlineFragment(f) => 1 + depth(&f.node.selection_set.node, known),
+                Selection::FragmentSpread(s) => {
+                    1 + known.get(&s.node.fragment_name.node).copied().unwrap_or(0)
+                }
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    // Post-order over the fragments: a fragment after everything it spreads.
+    let mut known: HashMap<&Name, usize> = HashMap::new();
+    let mut entered: std::collections::HashSet<&Name> = std::collections::HashSet::new();
+    for root in doc.fragments.keys() {
+        let mut stack: Vec<(&Name, Vec<&Name>)> = Vec::new();
+        if entered.insert(root) {
+            let mut next = Vec::new();
+            spreads(&doc.fragments[root].node.selection_set.node, &mut next);
+            stack.push((root, next));
+        }
+        while let Some((name, pending)) = stack.last_mut() {
+            match pending.pop() {
+                Some(child) => {
+                    if let Some(def) = doc.fragments.get(child) {
+                        if entered.insert(child) {
+                            let mut next = Vec::new();
+                            spreads(&def.node.selection_set.node, &mut next);
+                            stack.push((child, next));
+                        }
+                    }
+                }
+                None => {
+                    let name = *name;
+                    let d = depth(&doc.fragments[name].node.selection_set.node, &known);
+                    known.insert(name, d);
+                    stack.pop();
+                }
+            }
+        }
+    }
+    doc.operations
+        .iter()
+        .map(|(_, op)| depth(&op.node.selection_set.node, &known))
+        .max()
+        .unwrap_or(0)
+}
+
 /// Aliased fields anywhere in the document (fragments included).
 fn count_aliases(doc: &ExecutableDocument) -> usize {
     fn walk(set: &SelectionSet) -> usize {
@@ -183,6 +360,47 @@ fn count_aliases(doc: &ExecutableDocument) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_is_bounded_before_parsing_and_strings_do_not_count() {
+        assert_eq!(text_nesting_over("{ a { b { c } } }", 3), None);
+        assert_eq!(text_nesting_over("{ a { b { c { d } } } }", 3), Some(4));
+        let deep = format!(
+            "{{ cases(filter: {}{}) {{ id }} }}",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        assert_eq!(text_nesting_over(&deep, 64), Some(65));
+        // Brackets in strings, block strings and comments are text.
+        let quoted = format!(
+            "{{ a(s: \"{0}\", t: \"\"\"{0} \\\"\"\" {0}\"\"\") # {0}\n }}",
+            "{[(".repeat(100)
+        );
+        assert_eq!(text_nesting_over(&quoted, 3), None, "{quoted}");
+        let vars: Variables = serde_json::from_value(serde_json::json!({
+            "a": [[[[1]]]], "b": {"c": {"d": 1}}
+        }))
+        .expect("variables");
+        assert_eq!(variables_nesting_over(&vars, 4), None);
+        assert_eq!(variables_nesting_over(&vars, 3), Some(4));
+    }
+
+    #[test]
+    fn a_chain_of_fragments_is_as_deep_as_its_length() {
+        let mut chain = String::from("{ ...F0 }");
+        for i in 0..5000 {
+            chain.push_str(&format!(" fragment F{i} on Query {{ ...F{} }}", i + 1));
+        }
+        chain.push_str(" fragment F5000 on Query { me { subject } }");
+        let doc = async_graphql::parser::parse_query(&chain).expect("parses");
+        assert_eq!(expanded_nesting(&doc), 5001 + 2);
+        let doc = async_graphql::parser::parse_query("{ a { ...F } } fragment F on Q { b { c } }")
+            .expect("parses");
+        assert_eq!(expanded_nesting(&doc), 4);
+        let doc = async_graphql::parser::parse_query("{ ...A } fragment A on Query { x ...A }")
+            .expect("parses");
+        assert_eq!(expanded_nesting(&doc), 2);
+    }
 
     #[test]
     fn aliases_are_counted_in_fragments_too() {

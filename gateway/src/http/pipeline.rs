@@ -76,6 +76,7 @@ async fn handle(
     let mut request = read(request, observed)?;
     let principal = authenticate(state, method, headers, observed).await?;
     admit(state, &mut request, principal.as_ref(), observed).await?;
+    bound(state, &request, observed)?;
     refuse_mutation_by_get(method, &request, observed)?;
     let operation = name(&mut request, observed);
     let ctx = context(state, principal, headers);
@@ -144,6 +145,27 @@ async fn admit(
         .map_err(|e| {
             observed.outcome = outcome::outcome_of_code(e.code().as_str());
             persisted_refusal(&e).into()
+        })
+}
+
+/// Step 3b: nothing that parses or walks the document (the next steps
+/// do) sees one nested deeper than the limit: the parser is recursive, and
+/// a stack overflow would end the process for every caller.
+fn bound(
+    state: &AppState,
+    request: &async_graphql::Request,
+    observed: &mut Observed,
+) -> Result<(), Refused> {
+    let limits = crate::graphql::limits::Limits(state.services.limits.clone());
+    limits
+        .check_nesting(&request.query, &request.variables)
+        .map_err(|e| {
+            observed.outcome = outcome::outcome_of_code(ErrorCode::QueryTooComplex.as_str());
+            graphql_json(
+                ErrorCode::QueryTooComplex.http_status(),
+                &serde_json::json!({ "errors": [e] }),
+            )
+            .into()
         })
 }
 
