@@ -229,3 +229,58 @@ async fn a_fragment_bomb_is_refused_at_once() {
     );
     assert_eq!(a.codes(), vec!["QUERY_TOO_COMPLEX"], "{:#}", a.body);
 }
+
+/// Nothing an anonymous caller sends is stored, nor a document that does
+/// not parse and validate, nor one over `apq_max_bytes`: a registration
+/// would otherwise be a way to fill the cache (2 MB a request, kept a day).
+#[tokio::test]
+async fn only_a_signed_in_callers_valid_bounded_document_is_registered() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let registered = |query: &str| {
+        let hash = sha256_hex(query);
+        let body = json!({ "extensions": apq(&hash) });
+        let app = &app;
+        let coach = coach.clone();
+        async move {
+            let a = app.post(Some(&coach), body).await;
+            a.codes() != vec!["PERSISTED_QUERY_NOT_FOUND"]
+        }
+    };
+    let send = |token: Option<String>, query: String| {
+        let app = &app;
+        async move {
+            let hash = sha256_hex(&query);
+            app.post(
+                token.as_deref(),
+                json!({ "query": query, "extensions": apq(&hash) }),
+            )
+            .await
+        }
+    };
+
+    // Anonymous: it runs, and is not kept.
+    let anonymous = "query Anonymous { __typename }";
+    send(None, anonymous.into()).await.ok();
+    assert!(
+        !registered(anonymous).await,
+        "an anonymous document was stored"
+    );
+
+    // Not GraphQL, or not valid against the schema: refused and not kept.
+    for bad in ["not graphql {", "{ noSuchField }"] {
+        let a = send(Some(coach.clone()), bad.into()).await;
+        assert_eq!(a.status, 400, "{:#}", a.body);
+        assert!(!registered(bad).await, "{bad} was stored");
+    }
+
+    // Over the size bound: it runs, and is not kept.
+    let big = format!("query Big {{ __typename }} # {}", "x".repeat(20_000));
+    send(Some(coach.clone()), big.clone()).await.ok();
+    assert!(!registered(&big).await, "an oversized document was stored");
+
+    // A signed-in caller's valid document is kept.
+    let fine = "query Fine { me { subject } }";
+    send(Some(coach.clone()), fine.into()).await.ok();
+    assert!(registered(fine).await, "a valid document was not stored");
+}

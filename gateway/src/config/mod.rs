@@ -63,6 +63,9 @@ pub struct PersistedQueriesConfig {
     pub apq: bool,
     /// How long a registered document is kept.
     pub apq_ttl_secs: u64,
+    /// Largest document registered (bytes); a larger one runs but is not
+    /// stored.
+    pub apq_max_bytes: usize,
     /// The safelist: an Apollo persisted query manifest (`deploy/safelist.json`).
     pub safelist_file: Option<PathBuf>,
     /// Callers who may run only safelisted documents: `agency` (all its
@@ -75,6 +78,7 @@ impl Default for PersistedQueriesConfig {
         Self {
             apq: true,
             apq_ttl_secs: 24 * 3600,
+            apq_max_bytes: 16 * 1024,
             safelist_file: None,
             safelist_only: Vec::new(),
         }

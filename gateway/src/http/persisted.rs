@@ -6,7 +6,10 @@
 //!   document registered under that hash, or gets
 //!   `PERSISTED_QUERY_NOT_FOUND`, after which the client sends hash and
 //!   document together and the gateway registers it (in Redis, shared by
-//!   every replica).
+//!   every replica). Only for a signed-in caller, only a document of at
+//!   most `apq_max_bytes` without a personnummer in it, and only once it
+//!   has parsed and validated (its answer is not a request error): nothing
+//!   an anonymous caller sends is stored, and nothing that is not GraphQL.
 //! - A safelist: a checked-in manifest of documents (Apollo's persisted
 //!   query manifest format). Callers listed in `safelist_only` (an agency,
 //!   or an agency's OAuth client such as the coaches' mobile app) may run
@@ -94,6 +97,7 @@ pub struct PersistedQueries {
     cache: Arc<dyn Cache>,
     apq: bool,
     ttl: Duration,
+    max_bytes: usize,
     safelist: HashMap<String, String>,
     /// `agency` or `agency:client` entries.
     safelist_only: Vec<(String, Option<String>)>,
@@ -124,6 +128,7 @@ impl PersistedQueries {
             cache,
             apq: config.apq,
             ttl: Duration::from_secs(config.apq_ttl_secs),
+            max_bytes: config.apq_max_bytes,
             safelist,
             safelist_only,
         })
@@ -141,25 +146,26 @@ impl PersistedQueries {
         })
     }
 
-    /// Puts the document a persisted request names into `request.query`,
-    /// registers a new one, and enforces the safelist. Runs before the
-    /// request executes; an error means nothing runs.
+    /// Puts the document a persisted request names into `request.query`
+    /// and enforces the safelist. Runs before the request executes; an
+    /// error means nothing runs. A new document that may be registered is
+    /// returned, to [`Self::register`] once it has run as a valid request.
     pub async fn resolve(
         &self,
         request: &mut Request,
         caller: Option<&Principal>,
-    ) -> Result<(), PersistedError> {
+    ) -> Result<Option<Registration>, PersistedError> {
         let restricted = self.safelisted_only(caller);
         let Some(hash) = requested_hash(request)? else {
             if restricted && !self.safelist.contains_key(&sha256_hex(&request.query)) {
                 return Err(PersistedError::NotSafelisted);
             }
-            return Ok(());
+            return Ok(None);
         };
         if request.query.is_empty() {
             if let Some(body) = self.safelist.get(&hash) {
                 request.query = body.clone();
-                return Ok(());
+                return Ok(None);
             }
             if restricted {
                 return Err(PersistedError::NotSafelisted);
@@ -171,7 +177,7 @@ impl PersistedQueries {
                 Ok(Some(bytes)) => {
                     request.query =
                         String::from_utf8(bytes).map_err(|_| PersistedError::NotFound)?;
-                    Ok(())
+                    Ok(None)
                 }
                 // A cache that is down cannot know the hash: the client
                 // then sends the full document, which still works.
@@ -182,26 +188,45 @@ impl PersistedQueries {
             return Err(PersistedError::HashMismatch);
         }
         if self.safelist.contains_key(&hash) {
-            return Ok(());
+            return Ok(None);
         }
         if restricted {
             return Err(PersistedError::NotSafelisted);
         }
-        if self.apq && !carries_personnummer(&request.query) {
-            // Registering is best effort: the request runs either way. A
-            // document with a personnummer written into it (instead of a
-            // variable) is run but never stored: the cache holds no
-            // personal data.
-            if let Err(e) = self
-                .cache
-                .set(&apq_key(&hash), request.query.as_bytes(), self.ttl)
-                .await
-            {
-                tracing::warn!(error = %e, "could not register a persisted query");
-            }
-        }
-        Ok(())
+        // A document with a personnummer written into it (instead of a
+        // variable) is run but never stored: the cache holds no personal
+        // data. Nor is an anonymous caller's, or an oversized one.
+        let registrable = self.apq
+            && caller.is_some()
+            && request.query.len() <= self.max_bytes
+            && !carries_personnummer(&request.query);
+        Ok(registrable.then(|| Registration {
+            hash,
+            document: request.query.clone(),
+        }))
     }
+
+    /// Registers a document that has run as a valid request. Best effort:
+    /// the request has been answered either way.
+    pub async fn register(&self, registration: Registration) {
+        if let Err(e) = self
+            .cache
+            .set(
+                &apq_key(&registration.hash),
+                registration.document.as_bytes(),
+                self.ttl,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "could not register a persisted query");
+        }
+    }
+}
+
+/// A document to register under its hash once it has run.
+pub struct Registration {
+    hash: String,
+    document: String,
 }
 
 /// Does the document contain something that parses as a personnummer?

@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use tracing::Instrument;
 
 use super::dashboard_cache::{Answer, DashboardCache, Scope};
-use super::persisted::PersistedError;
+use super::persisted::{PersistedError, Registration};
 use super::response::{executed_status, graphql_json, Refusal};
 use super::AppState;
 use crate::auth::{AuthError, CallerError};
@@ -75,7 +75,7 @@ async fn handle(
 ) -> Result<Response, Refused> {
     let mut request = read(request, observed)?;
     let principal = authenticate(state, method, headers, observed).await?;
-    admit(state, &mut request, principal.as_ref(), observed).await?;
+    let registration = admit(state, &mut request, principal.as_ref(), observed).await?;
     bound(state, &request, observed)?;
     refuse_mutation_by_get(method, &request, observed)?;
     let operation = name(&mut request, observed);
@@ -89,6 +89,13 @@ async fn handle(
     );
     let (response, outcome) = answer(state, ctx, request).instrument(span).await;
     observed.outcome = outcome;
+    // Step 9: a new persisted document is kept once it ran as a valid
+    // request (it parsed and validated: the answer is not a request error).
+    if let Some(registration) = registration {
+        if !response.status().is_client_error() {
+            state.persisted.register(registration).await;
+        }
+    }
     Ok(response)
 }
 
@@ -137,7 +144,7 @@ async fn admit(
     request: &mut async_graphql::Request,
     principal: Option<&Principal>,
     observed: &mut Observed,
-) -> Result<(), Refused> {
+) -> Result<Option<Registration>, Refused> {
     state
         .persisted
         .resolve(request, principal)
