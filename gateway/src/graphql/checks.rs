@@ -93,6 +93,10 @@ impl Extension for Check {
         if let Some(policy) = &self.policy {
             policy.after_parse(ctx, &doc, variables).await?;
         }
+        // Before anything reads answers by their keys (the introspection
+        // filter, the audit's paths); after the policy, so an attempt at a
+        // denied field is audited in reject mode even so.
+        super::keys::check(&doc)?;
         self.limits.check_document(&doc)?;
         Ok(doc)
     }

@@ -10,6 +10,7 @@ pub mod context;
 pub mod enforce;
 pub mod errors;
 pub mod introspection;
+pub mod keys;
 pub mod ledger;
 pub mod limits;
 pub mod row;
