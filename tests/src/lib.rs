@@ -1,5 +1,6 @@
 //! The test harness: a real gateway router on a loopback port, over real
-//! PostgreSQL (`TEST_DATABASE_URL`, one schema per test) and real Redis
+//! PostgreSQL (`TEST_DATABASE_URL`, one database per test, cloned from a
+//! template migrated once: [`pg`]) and real Redis
 //! (`TEST_REDIS_URL`, one key prefix per test), or SQLite and the in-process
 //! cache when those variables are absent. Tokens are real, signed by the
 //! development issuer that the test's gateway trusts.
@@ -14,6 +15,7 @@ pub mod client_auth;
 pub mod federation;
 pub mod flaky_cache;
 pub mod login_provider;
+pub mod pg;
 pub mod provider;
 pub mod proxy;
 pub mod simulator;
@@ -48,8 +50,9 @@ pub fn redis_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// What the test's database lives in; dropping it removes the database.
 enum Backend {
-    Postgres { admin_url: String, schema: String },
+    Postgres { _database: pg::TestDatabase },
     Sqlite { _dir: tempfile::TempDir },
 }
 
@@ -66,7 +69,7 @@ pub struct TestApp {
     /// The gateway's statement count at the last [`TestApp::reset_statements`].
     statements_before: AtomicU64,
     http: reqwest::Client,
-    backend: Backend,
+    _backend: Backend,
     _issuer_dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
 }
@@ -127,22 +130,18 @@ impl TestAppBuilder {
 
         let (database, backend) = match postgres_url() {
             Some(admin_url) => {
-                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let admin = sea_orm::Database::connect(&admin_url)
-                    .await
-                    .expect("TEST_DATABASE_URL must be reachable");
-                admin
-                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-                    .await
-                    .expect("create test schema");
+                // Cloned from the migrated template: no migration here.
+                let database = pg::TestDatabase::create(&admin_url).await;
                 (
                     DatabaseConfig {
-                        url: admin_url.clone(),
+                        url: database.url.clone(),
                         max_connections: 5,
-                        migrate_on_start: true,
-                        schema: Some(schema.clone()),
+                        migrate_on_start: false,
+                        schema: None,
                     },
-                    Backend::Postgres { admin_url, schema },
+                    Backend::Postgres {
+                        _database: database,
+                    },
                 )
             }
             None => {
@@ -197,7 +196,9 @@ impl TestAppBuilder {
         let db = gateway::db::connect(&config.database)
             .await
             .expect("connect");
-        gateway::db::migrate(&db).await.expect("migrate");
+        if config.database.migrate_on_start {
+            gateway::db::migrate(&db).await.expect("migrate");
+        }
         if std::env::var("TEST_PRINT_SQL").is_ok() {
             // Statement text only (parameters are not printed).
             gateway::db::print_statements(|sql| eprintln!("SQL: {sql}"));
@@ -234,7 +235,7 @@ impl TestAppBuilder {
             config,
             statements_before: AtomicU64::new(0),
             http: reqwest::Client::new(),
-            backend,
+            _backend: backend,
             _issuer_dir: issuer_dir,
             server,
         }
@@ -424,25 +425,8 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // The test's database goes with `_backend`, after this.
         self.server.abort();
-        if let Backend::Postgres { admin_url, schema } = &self.backend {
-            // Drop the test's schema on a thread of its own: Drop cannot await.
-            let (url, schema) = (admin_url.clone(), schema.clone());
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async move {
-                    if let Ok(db) = sea_orm::Database::connect(&url).await {
-                        let _ = db
-                            .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                            .await;
-                    }
-                });
-            })
-            .join();
-        }
     }
 }
 
