@@ -26,6 +26,7 @@ use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use rand::{RngCore, TryRngCore};
 use sha2::Sha256;
+use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroizing;
 
 use crate::personnummer::Personnummer;
@@ -142,7 +143,8 @@ impl PiiKeys {
     pub fn from_encoded(encryption_key: &str, lookup_key: &str) -> Result<Self, CryptoError> {
         let enc = decode_key(encryption_key, ENCRYPTION)?;
         let look = decode_key(lookup_key, LOOKUP)?;
-        if *enc == *look {
+        // Key bytes are only ever compared in constant time.
+        if bool::from(enc.as_slice().ct_eq(look.as_slice())) {
             return Err(CryptoError::SameKeys);
         }
         Ok(Self::from_zeroizing(enc, look))
@@ -303,7 +305,10 @@ fn decode_key(encoded: &str, which: &'static str) -> Result<Zeroizing<[u8; 32]>,
             })
         }
     }
-    if key.iter().all(|b| *b == key[0]) {
+    let all_equal = key
+        .iter()
+        .fold(Choice::from(1), |all, b| all & b.ct_eq(&key[0]));
+    if bool::from(all_equal) {
         return Err(CryptoError::WeakKey { which });
     }
     Ok(key)

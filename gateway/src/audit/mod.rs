@@ -33,8 +33,20 @@ use crate::observability::metrics::Metrics;
 pub use chain::{event_hash, participant_ids, split_list, GENESIS};
 pub use verify::{verify, Problem, VerifyReport};
 
-/// What the policy decided about the access an event records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the policy decided about the access an event records; the
+/// snake_case name is what `audit_event.decision` stores.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Decision {
     /// Everything asked for was given.
     Allowed,
@@ -47,26 +59,11 @@ pub enum Decision {
 impl Decision {
     /// The value stored in `audit_event.decision`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Allowed => "allowed",
-            Decision::Redacted => "redacted",
-            Decision::Denied => "denied",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Decision> {
-        Some(match s {
-            "allowed" => Decision::Allowed,
-            "redacted" => Decision::Redacted,
-            "denied" => Decision::Denied,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for Decision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        s.parse().ok()
     }
 }
 
@@ -286,5 +283,22 @@ impl AuditLog {
 async fn rollback(tx: DatabaseTransaction) {
     if let Err(e) = tx.rollback().await {
         tracing::warn!(error = %e, "audit: rollback after a failed append failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn decisions_are_stored_as_before() {
+        let names: Vec<&str> = Decision::iter().map(Decision::as_str).collect();
+        assert_eq!(names, ["allowed", "redacted", "denied"]);
+        for d in Decision::iter() {
+            assert_eq!(Decision::parse(d.as_str()), Some(d));
+            assert_eq!(d.to_string(), d.as_str());
+        }
+        assert_eq!(Decision::parse("Allowed"), None);
     }
 }

@@ -20,10 +20,8 @@
 //! - When the endpoint cannot be reached nothing is cached, and the caller is
 //!   told to try again rather than that the token is bad.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenResponse, BasicTokenType,
@@ -36,11 +34,12 @@ use oauth2::{
 use sha2::{Digest, Sha256};
 
 use super::validator::{AuthError, ClaimMapping, Identity};
+use crate::cache::ttl::{Expiring, PerEntryTtl};
 use crate::config::{AgencyConfig, ConfigError};
 
-/// Most answers kept per agency; beyond it expired answers go first, then
-/// those closest to expiry (a flood of distinct tokens must not grow memory).
-const MAX_CACHE_ENTRIES: usize = 10_000;
+/// Most answers kept per agency; beyond it the least recently used go (a
+/// flood of distinct tokens must not grow memory).
+const MAX_CACHE_ENTRIES: u64 = 10_000;
 /// Longest a refusal is reused.
 const MAX_REFUSAL_CACHE: Duration = Duration::from_secs(5);
 /// Timeout of one introspection call.
@@ -96,9 +95,17 @@ impl std::fmt::Debug for IntrospectionSettings {
     }
 }
 
-struct Cached {
-    answer: Result<Identity, AuthError>,
-    until: Instant,
+/// SHA-256 of the token -> the answer, each kept for its own TTL.
+type AnswerCache = moka::sync::Cache<[u8; 32], Expiring<Result<Identity, AuthError>>>;
+
+/// Least recently used goes first when full: the answer just remembered is
+/// the one its client asks about next.
+fn answer_cache(max_entries: u64) -> AnswerCache {
+    moka::sync::Cache::builder()
+        .max_capacity(max_entries)
+        .expire_after(PerEntryTtl)
+        .eviction_policy(moka::policy::EvictionPolicy::lru())
+        .build()
 }
 
 /// One agency's introspection endpoint, with its cache of answers.
@@ -110,9 +117,7 @@ pub struct Introspector {
     client: IntrospectionClient,
     http: reqwest::Client,
     cache_for: Duration,
-    max_entries: usize,
-    /// SHA-256 of the token -> the answer.
-    cache: Mutex<HashMap<[u8; 32], Cached>>,
+    cache: AnswerCache,
     calls: AtomicU64,
 }
 
@@ -145,8 +150,7 @@ impl Introspector {
             client,
             http,
             cache_for: settings.cache,
-            max_entries: MAX_CACHE_ENTRIES,
-            cache: Mutex::new(HashMap::new()),
+            cache: answer_cache(MAX_CACHE_ENTRIES),
             calls: AtomicU64::new(0),
         })
     }
@@ -260,40 +264,14 @@ impl Introspector {
     }
 
     fn cached(&self, key: &[u8; 32]) -> Option<Result<Identity, AuthError>> {
-        let cache = self.cache.lock().expect("introspection cache poisoned");
-        cache
-            .get(key)
-            .filter(|c| c.until > Instant::now())
-            .map(|c| c.answer.clone())
+        self.cache.get(key).map(|c| c.value)
     }
 
     fn remember(&self, key: [u8; 32], answer: Result<Identity, AuthError>, ttl: Duration) {
         if ttl.is_zero() {
             return;
         }
-        let now = Instant::now();
-        let mut cache = self.cache.lock().expect("introspection cache poisoned");
-        if cache.len() >= self.max_entries && !cache.contains_key(&key) {
-            cache.retain(|_, c| c.until > now);
-            if cache.len() >= self.max_entries {
-                // Still full of live answers: drop the eighth closest to
-                // expiry at once, so the sort is paid once per many inserts.
-                let mut by_expiry: Vec<([u8; 32], Instant)> =
-                    cache.iter().map(|(k, c)| (*k, c.until)).collect();
-                by_expiry.sort_unstable_by_key(|(_, until)| *until);
-                let drop = (self.max_entries / 8).max(1);
-                for (k, _) in by_expiry.into_iter().take(drop) {
-                    cache.remove(&k);
-                }
-            }
-        }
-        cache.insert(
-            key,
-            Cached {
-                answer,
-                until: now + ttl,
-            },
-        );
+        self.cache.insert(key, Expiring::new(answer, ttl));
     }
 }
 
@@ -391,12 +369,13 @@ mod tests {
     #[test]
     fn the_cache_is_bounded_and_keeps_no_token() {
         let mut i = introspector(Duration::from_secs(60));
-        i.max_entries = 16;
+        i.cache = answer_cache(16);
         for n in 0..100u32 {
             let key: [u8; 32] = Sha256::digest(n.to_be_bytes()).into();
             i.remember(key, Err(AuthError::NotActive), Duration::from_secs(30));
         }
-        let len = i.cache.lock().expect("cache").len();
+        i.cache.run_pending_tasks();
+        let len = i.cache.entry_count();
         assert!(len <= 16, "{len} entries");
         let newest: [u8; 32] = Sha256::digest(99u32.to_be_bytes()).into();
         assert_eq!(i.cached(&newest), Some(Err(AuthError::NotActive)));

@@ -9,7 +9,7 @@ pub mod session;
 pub mod validator;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::time::Duration;
 
 use entities::enums::AgencyKind;
 use http::HeaderMap;
@@ -38,6 +38,13 @@ pub trait StaffDirectory: Send + Sync {
     async fn upsert(&self, claims: StaffClaims<'_>) -> Result<(Uuid, Option<Uuid>), String>;
 }
 
+/// Most staff members remembered; beyond it moka evicts, so however many
+/// subjects the agencies' tokens name, memory does not grow with them.
+const SEEN_MAX: u64 = 100_000;
+/// A staff member not seen for this long is forgotten: their next request
+/// records them again (one database write).
+const SEEN_IDLE: Duration = Duration::from_secs(60 * 60);
+
 /// What the gateway remembers of a staff member it has already seen, so a
 /// steady caller costs no database write per request.
 #[derive(Clone)]
@@ -53,7 +60,8 @@ pub struct Authenticator {
     /// Agency code -> (row id, kind), loaded at start from the `agency` table.
     agencies: HashMap<String, (Uuid, AgencyKind)>,
     staff: Box<dyn StaffDirectory>,
-    seen: Mutex<HashMap<(String, String), SeenStaff>>,
+    /// (agency code, subject) -> what their row was recorded with.
+    seen: moka::sync::Cache<(String, String), SeenStaff>,
     /// Browser sessions; `None` where no cookie may authenticate.
     sessions: Option<session::SessionStore>,
 }
@@ -77,7 +85,10 @@ impl Authenticator {
             validator,
             agencies,
             staff,
-            seen: Mutex::new(HashMap::new()),
+            seen: moka::sync::Cache::builder()
+                .max_capacity(SEEN_MAX)
+                .time_to_idle(SEEN_IDLE)
+                .build(),
             sessions: None,
         }
     }
@@ -168,7 +179,7 @@ impl Authenticator {
         claims: &Identity,
     ) -> Result<(Uuid, Option<Uuid>), AuthError> {
         let key = (agency.to_string(), claims.subject.clone());
-        if let Some(seen) = self.seen.lock().expect("staff cache poisoned").get(&key) {
+        if let Some(seen) = self.seen.get(&key) {
             if seen.roles == claims.roles && seen.unit == claims.unit {
                 return Ok((seen.staff_id, seen.unit_id));
             }
@@ -187,7 +198,7 @@ impl Authenticator {
                 tracing::error!(error = %e, "could not record staff member");
                 AuthError::UnknownAgency
             })?;
-        self.seen.lock().expect("staff cache poisoned").insert(
+        self.seen.insert(
             key,
             SeenStaff {
                 staff_id,

@@ -21,6 +21,7 @@ use http::{HeaderMap, Method};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use super::validator::Identity;
 use crate::cache::{Cache, CacheError};
@@ -115,10 +116,11 @@ fn digest(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
 
-/// Compares without stopping at the first difference, so response timing
-/// does not reveal how much of a guessed token was right.
+/// Compares in constant time (`subtle`), so response timing does not
+/// reveal how much of a guessed token was right. A length mismatch is
+/// answered at once: lengths are not secret.
 pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.ct_eq(b).into()
 }
 
 /// Whole seconds, rounded up, plus one: a cache TTL must never end an entry

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -14,6 +15,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use super::introspection::Introspector;
 use super::jwks::{KeySet, RemoteKeys};
+use crate::cache::ttl::{Expiring, PerEntryTtl};
 
 /// Largest token accepted; anything bigger is refused before decoding.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -218,17 +220,29 @@ pub struct TokenValidator {
 
 /// How long a verified JWT is remembered at most: a key withdrawn from an
 /// agency's key set stops validating its tokens within this time.
-const VERIFIED_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+const VERIFIED_TTL: Duration = Duration::from_secs(60);
 /// Most verified tokens remembered (about 1 KiB each).
-const VERIFIED_MAX: usize = 10_000;
+const VERIFIED_MAX: u64 = 10_000;
 
 /// The signature check is most of the cost of validation (tens of µs for
 /// EdDSA or ES256), and a client sends the same token with every request.
 /// So a verified JWT is remembered, by its SHA-256 (never the token), until
-/// its `exp` and at most [`VERIFIED_TTL`]. In this process only.
-#[derive(Default)]
+/// its `exp` and at most [`VERIFIED_TTL`], and at most [`VERIFIED_MAX`] of
+/// them (moka evicts the rest). In this process only.
 struct VerifiedTokens {
-    entries: std::sync::Mutex<HashMap<[u8; 32], (Identity, i64, std::time::Instant)>>,
+    /// SHA-256 of the token -> (its identity, its `exp`).
+    entries: moka::sync::Cache<[u8; 32], Expiring<(Identity, i64)>>,
+}
+
+impl Default for VerifiedTokens {
+    fn default() -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_MAX)
+                .expire_after(PerEntryTtl)
+                .build(),
+        }
+    }
 }
 
 impl VerifiedTokens {
@@ -238,26 +252,22 @@ impl VerifiedTokens {
     }
 
     fn get(&self, key: &[u8; 32]) -> Option<Identity> {
-        let entries = self.entries.lock().expect("verified tokens lock poisoned");
-        let (id, exp, until) = entries.get(key)?;
-        let fresh = chrono::Utc::now().timestamp() < *exp && std::time::Instant::now() < *until;
-        fresh.then(|| id.clone())
+        let entry = self.entries.get(key)?;
+        let (id, exp) = entry.value;
+        // The entry's TTL is counted in whole seconds from when it was put,
+        // so it can outlast `exp` by under a second: `exp` itself decides.
+        (chrono::Utc::now().timestamp() < exp).then_some(id)
     }
 
     fn put(&self, key: [u8; 32], id: &Identity, exp: i64) {
-        let mut entries = self.entries.lock().expect("verified tokens lock poisoned");
-        if entries.len() >= VERIFIED_MAX {
-            let now = chrono::Utc::now().timestamp();
-            let instant = std::time::Instant::now();
-            entries.retain(|_, (_, exp, until)| *exp > now && *until > instant);
-            if entries.len() >= VERIFIED_MAX {
-                entries.clear();
-            }
+        let remaining =
+            u64::try_from(exp.saturating_sub(chrono::Utc::now().timestamp())).unwrap_or(0);
+        let ttl = VERIFIED_TTL.min(Duration::from_secs(remaining));
+        if ttl.is_zero() {
+            return;
         }
-        entries.insert(
-            key,
-            (id.clone(), exp, std::time::Instant::now() + VERIFIED_TTL),
-        );
+        self.entries
+            .insert(key, Expiring::new((id.clone(), exp), ttl));
     }
 }
 
@@ -380,5 +390,51 @@ impl TokenValidator {
             .await?;
         let identity = verifier.claims.identity(&verifier.agency, &claims)?;
         Ok((identity, claims))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(n: u32) -> Identity {
+        Identity {
+            agency: "af".into(),
+            subject: format!("officer-{n}"),
+            roles: vec!["officer".into()],
+            unit: None,
+            scopes: Vec::new(),
+            name: None,
+            client: None,
+        }
+    }
+
+    #[test]
+    fn verified_tokens_are_bounded() {
+        let verified = VerifiedTokens::default();
+        let exp = chrono::Utc::now().timestamp() + 3600;
+        for n in 0..(2 * VERIFIED_MAX as u32) {
+            let token = format!("token-{n}");
+            verified.put(VerifiedTokens::key(&token), &identity(n), exp);
+        }
+        verified.entries.run_pending_tasks();
+        let count = verified.entries.entry_count();
+        assert!(count <= VERIFIED_MAX, "{count} tokens remembered");
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_only_until_its_exp() {
+        let verified = VerifiedTokens::default();
+        let now = chrono::Utc::now().timestamp();
+        let live = VerifiedTokens::key("live");
+        verified.put(live, &identity(1), now + 3600);
+        assert_eq!(verified.get(&live), Some(identity(1)));
+        let expired = VerifiedTokens::key("expired");
+        verified.put(expired, &identity(2), now - 1);
+        assert_eq!(verified.get(&expired), None);
+        let lapsing = VerifiedTokens::key("lapsing");
+        verified.put(lapsing, &identity(3), now + 1);
+        std::thread::sleep(Duration::from_millis(2100));
+        assert_eq!(verified.get(&lapsing), None);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod memory;
 pub mod redis;
+pub mod ttl;
 pub mod versions;
 
 use std::time::Duration;

@@ -15,7 +15,20 @@ use std::time::Duration;
 
 use super::{Cache, CacheError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A domain's counter is the cache key `ver:<snake_case name>`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case", prefix = "ver:")]
 pub enum Domain {
     Participants,
     Cases,
@@ -34,36 +47,11 @@ pub enum Domain {
 }
 
 impl Domain {
-    pub const ALL: [Domain; 12] = [
-        Domain::Participants,
-        Domain::Cases,
-        Domain::Consents,
-        Domain::Enrolments,
-        Domain::Projects,
-        Domain::Placements,
-        Domain::Slots,
-        Domain::Allocation,
-        Domain::Interventions,
-        Domain::Steps,
-        Domain::CaseWork,
-        Domain::Records,
-    ];
+    /// Every domain, in declaration order.
+    pub const ALL: &'static [Domain] = <Domain as strum::VariantArray>::VARIANTS;
 
     fn key(self) -> &'static str {
-        match self {
-            Domain::Participants => "ver:participants",
-            Domain::Cases => "ver:cases",
-            Domain::Consents => "ver:consents",
-            Domain::Enrolments => "ver:enrolments",
-            Domain::Projects => "ver:projects",
-            Domain::Placements => "ver:placements",
-            Domain::Slots => "ver:slots",
-            Domain::Allocation => "ver:allocation",
-            Domain::Interventions => "ver:interventions",
-            Domain::Steps => "ver:steps",
-            Domain::CaseWork => "ver:case_work",
-            Domain::Records => "ver:records",
-        }
+        self.into()
     }
 
     /// The domains a write touched, from the types it names in its audit
@@ -174,6 +162,28 @@ mod tests {
             BTreeSet::from([Domain::Participants, Domain::Cases])
         );
         assert_eq!(Domain::of_written(&["Unheard"]).len(), Domain::ALL.len());
+    }
+
+    #[test]
+    fn counter_keys_are_the_ones_other_replicas_read() {
+        let keys: Vec<&str> = Domain::ALL.iter().map(|d| d.key()).collect();
+        assert_eq!(
+            keys,
+            [
+                "ver:participants",
+                "ver:cases",
+                "ver:consents",
+                "ver:enrolments",
+                "ver:projects",
+                "ver:placements",
+                "ver:slots",
+                "ver:allocation",
+                "ver:interventions",
+                "ver:steps",
+                "ver:case_work",
+                "ver:records",
+            ]
+        );
     }
 
     #[tokio::test]

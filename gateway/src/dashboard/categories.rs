@@ -3,17 +3,21 @@
 
 use chrono::NaiveDate;
 use entities::enums::{ExitReason, IncomeSource, Sex};
+use sea_orm::ActiveEnum;
 
 use super::model::ANONYMOUS;
 use super::period::months_between;
 
 pub const SEX: &[(&str, &str)] = &[("female", "Kvinnor"), ("male", "Män")];
 
-pub fn sex(s: Sex) -> &'static str {
-    match s {
-        Sex::Female => "female",
-        Sex::Male => "male",
-    }
+pub fn sex(s: Sex) -> String {
+    s.to_value()
+}
+
+/// The key of a stored value (sea-orm's `ActiveEnum` spells it), or
+/// `not_recorded` when there is none.
+pub fn recorded<E: ActiveEnum<Value = String>>(value: Option<E>) -> String {
+    value.map_or_else(|| "not_recorded".to_string(), |v| v.to_value())
 }
 
 pub const AGE_BANDS: &[(&str, &str)] = &[
@@ -56,19 +60,8 @@ pub const INCOME: &[(&str, &str)] = &[
     ANONYMOUS,
 ];
 
-pub fn income(i: Option<IncomeSource>) -> &'static str {
-    match i {
-        Some(IncomeSource::IncomeSupport) => "income_support",
-        Some(IncomeSource::SicknessBenefit) => "sickness_benefit",
-        Some(IncomeSource::ActivityCompensation) => "activity_compensation",
-        Some(IncomeSource::UnemploymentBenefit) => "unemployment_benefit",
-        Some(IncomeSource::ActivitySupport) => "activity_support",
-        Some(IncomeSource::Salary) => "salary",
-        Some(IncomeSource::StudyGrant) => "study_grant",
-        Some(IncomeSource::None) => "none",
-        Some(IncomeSource::Other) => "other",
-        None => "not_recorded",
-    }
+pub fn income(i: Option<IncomeSource>) -> String {
+    recorded(i)
 }
 
 /// SUS's outcome categories at exit.
@@ -81,14 +74,8 @@ pub const OUTCOMES: &[(&str, &str)] = &[
     ANONYMOUS,
 ];
 
-pub fn outcome(r: Option<ExitReason>) -> &'static str {
-    match r {
-        Some(ExitReason::PaidWork) => "paid_work",
-        Some(ExitReason::Studies) => "studies",
-        Some(ExitReason::JobSeeking) => "job_seeking",
-        Some(ExitReason::Other) => "other",
-        None => "not_recorded",
-    }
+pub fn outcome(r: Option<ExitReason>) -> String {
+    recorded(r)
 }
 
 pub const TIME_IN_PROJECT: &[(&str, &str)] = &[

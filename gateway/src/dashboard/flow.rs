@@ -54,17 +54,6 @@ const OUTCOMES: &[(&str, &str)] = &[
     ("not_recorded", "Ej registrerad"),
 ];
 
-fn outcome(o: Option<CaseOutcome>) -> &'static str {
-    match o {
-        Some(CaseOutcome::Work) => "work",
-        Some(CaseOutcome::Studies) => "studies",
-        Some(CaseOutcome::JobSeeking) => "job_seeking",
-        Some(CaseOutcome::SickLeave) => "sick_leave",
-        Some(CaseOutcome::Other) => "other",
-        None => "not_recorded",
-    }
-}
-
 type Line = (
     NaiveDate,
     Option<NaiveDate>,
@@ -142,7 +131,7 @@ pub async fn compute(
         }
         if let Some(close) = close.filter(|c| period.contains(*c)) {
             closed[close.month0() as usize] += 1;
-            outcomes.add(outcome(*out));
+            outcomes.add(&super::categories::recorded(*out));
             if let (Some(assessed), Some(_)) = (assessed, out) {
                 days.push((close - *assessed).num_days());
             }
@@ -188,4 +177,31 @@ pub async fn compute(
         work_or_studies_within_6_months: reach6.finish(&s),
         work_or_studies_within_12_months: reach12.finish(&s),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stored_outcome_has_a_category() {
+        use sea_orm::Iterable;
+        let keys: Vec<String> = CaseOutcome::iter()
+            .map(Some)
+            .chain([None])
+            .map(super::super::categories::recorded)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "work",
+                "studies",
+                "job_seeking",
+                "sick_leave",
+                "other",
+                "not_recorded"
+            ]
+        );
+        assert!(keys.iter().all(|k| OUTCOMES.iter().any(|(o, _)| o == k)));
+    }
 }

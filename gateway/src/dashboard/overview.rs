@@ -104,13 +104,13 @@ pub async fn compute(
     ) in &lines
     {
         let detail = in_detail(*consented, *protected);
-        sex.add(cat::sex(*s));
+        sex.add(&cat::sex(*s));
         if period.contains(*enrolled) {
             started += 1;
         }
         if detail {
             age.add(cat::age_band(*born, period.end));
-            before.add(cat::income(Some(*inc_before)));
+            before.add(&cat::income(Some(*inc_before)));
             for g in parse_codes::<TargetGroup>(target_groups)? {
                 groups.add(&sea_orm::ActiveEnum::to_value(&g));
             }
@@ -123,8 +123,8 @@ pub async fn compute(
             time.add(cat::time_in_project(*enrolled, exited));
             days.push((exited - *enrolled).num_days());
             if detail {
-                outcomes.add(cat::outcome(*reason));
-                after.add(cat::income(*inc_after));
+                outcomes.add(&cat::outcome(*reason));
+                after.add(&cat::income(*inc_after));
             } else {
                 outcomes.add(ANONYMOUS.0);
                 after.add(ANONYMOUS.0);

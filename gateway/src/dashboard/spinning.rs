@@ -107,7 +107,7 @@ pub async fn compute(
             continue;
         }
         spinning += 1;
-        sex.add(cat::sex(*s));
+        sex.add(&cat::sex(*s));
         if in_detail(*consented, *protected) {
             for g in parse_codes::<TargetGroup>(target_groups)? {
                 groups.add(&sea_orm::ActiveEnum::to_value(&g));

@@ -29,8 +29,9 @@ use crate::cache::Cache;
 use crate::graphql::RequestContext;
 use crate::observability::metrics::Metrics;
 
-/// What the answer's `extensions.cache` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the answer's `extensions.cache` says: `HIT`, `MISS` or `BYPASS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "UPPERCASE")]
 pub enum Status {
     Hit,
     Miss,
@@ -39,11 +40,7 @@ pub enum Status {
 
 impl Status {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Hit => "HIT",
-            Status::Miss => "MISS",
-            Status::Bypass => "BYPASS",
-        }
+        self.into()
     }
 }
 
@@ -398,6 +395,12 @@ fn flush_space(out: &mut String, pending: &mut bool, next: char) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_read_as_before() {
+        let names = [Status::Hit, Status::Miss, Status::Bypass].map(Status::as_str);
+        assert_eq!(names, ["HIT", "MISS", "BYPASS"]);
+    }
 
     #[test]
     fn formatting_and_comments_do_not_change_the_document() {

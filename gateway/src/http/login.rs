@@ -346,7 +346,11 @@ pub async fn callback(
     };
     // The nonce binds the ID token to this browser's sign-in: a token
     // obtained elsewhere and replayed here carries another nonce.
-    if claims.get("nonce").and_then(|n| n.as_str()) != Some(pending.nonce.as_str()) {
+    let nonce_matches = claims
+        .get("nonce")
+        .and_then(|n| n.as_str())
+        .is_some_and(|n| same_secret(n.as_bytes(), pending.nonce.as_bytes()));
+    if !nonce_matches {
         tracing::info!(agency = %agency, "ID token nonce does not match the sign-in");
         return plain(
             StatusCode::UNAUTHORIZED,

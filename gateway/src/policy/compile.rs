@@ -32,16 +32,18 @@ pub enum Classification {
 }
 
 impl Classification {
+    /// `personal`, `identity`, or a consent category by its stored name
+    /// (`health`, ...: sea-orm's `ActiveEnum` already knows those).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "personal" => Classification::Personal,
-            "identity" => Classification::Identity,
-            "economic_social" => Classification::Consent(ConsentCategory::EconomicSocial),
-            "health" => Classification::Consent(ConsentCategory::Health),
-            "work_history" => Classification::Consent(ConsentCategory::WorkHistory),
-            "labour_market" => Classification::Consent(ConsentCategory::LabourMarket),
-            _ => return None,
-        })
+        match s {
+            "personal" => Some(Classification::Personal),
+            "identity" => Some(Classification::Identity),
+            category => {
+                <ConsentCategory as sea_orm::ActiveEnum>::try_from_value(&category.to_owned())
+                    .ok()
+                    .map(Classification::Consent)
+            }
+        }
     }
 }
 
@@ -358,4 +360,36 @@ fn wildcard(values: &[String], at: &str) -> Result<Option<Vec<String>>, PolicyEr
         return Err(PolicyError(format!("{at}: name at least one, or \"*\"")));
     }
     Ok((!values.iter().any(|v| v == "*")).then(|| values.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifications_are_named_as_in_the_policy_file() {
+        let cases = [
+            ("personal", Classification::Personal),
+            ("identity", Classification::Identity),
+            (
+                "economic_social",
+                Classification::Consent(ConsentCategory::EconomicSocial),
+            ),
+            ("health", Classification::Consent(ConsentCategory::Health)),
+            (
+                "work_history",
+                Classification::Consent(ConsentCategory::WorkHistory),
+            ),
+            (
+                "labour_market",
+                Classification::Consent(ConsentCategory::LabourMarket),
+            ),
+        ];
+        for (name, class) in cases {
+            assert_eq!(Classification::parse(name), Some(class), "{name}");
+        }
+        for unknown in ["Health", "sensitive", "economic-social", ""] {
+            assert_eq!(Classification::parse(unknown), None, "{unknown}");
+        }
+    }
 }

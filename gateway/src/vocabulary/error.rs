@@ -5,8 +5,10 @@
 use serde::Serialize;
 
 /// Every GraphQL error carries one of these in `extensions.code` (DESIGN.md, "Errors").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// serde and strum spell it the same (a test holds them to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumIter)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     Unauthenticated,
     ForbiddenField,
@@ -23,19 +25,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
-            ErrorCode::ForbiddenField => "FORBIDDEN_FIELD",
-            ErrorCode::Forbidden => "FORBIDDEN",
-            ErrorCode::ConsentRequired => "CONSENT_REQUIRED",
-            ErrorCode::NotFound => "NOT_FOUND",
-            ErrorCode::BadUserInput => "BAD_USER_INPUT",
-            ErrorCode::Conflict => "CONFLICT",
-            ErrorCode::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
-            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
-            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
-            ErrorCode::Internal => "INTERNAL",
-        }
+        self.into()
     }
 
     /// HTTP status when the error decides the whole response (before execution).
@@ -141,3 +131,37 @@ impl From<sea_orm::TransactionError<ApiError>> for ApiError {
 
 /// Short alias for resolver results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn codes_are_spelled_as_clients_know_them_by_strum_and_serde_alike() {
+        let names: Vec<&str> = ErrorCode::iter().map(ErrorCode::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "UNAUTHENTICATED",
+                "FORBIDDEN_FIELD",
+                "FORBIDDEN",
+                "CONSENT_REQUIRED",
+                "NOT_FOUND",
+                "BAD_USER_INPUT",
+                "CONFLICT",
+                "UPSTREAM_UNAVAILABLE",
+                "QUERY_TOO_COMPLEX",
+                "PERSISTED_QUERY_NOT_FOUND",
+                "INTERNAL",
+            ]
+        );
+        for code in ErrorCode::iter() {
+            assert_eq!(
+                serde_json::to_value(code).expect("a code serializes"),
+                code.as_str(),
+                "{code:?}"
+            );
+        }
+    }
+}

@@ -3,9 +3,23 @@
 
 use uuid::Uuid;
 
-/// The roles the gateway knows (DESIGN.md, "Demo agencies and roles").
+/// The roles the gateway knows (DESIGN.md, "Demo agencies and roles"),
+/// spelled in snake_case in tokens and the policy file.
 /// Unknown role strings in a token are ignored: they grant nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     Coach,
     Officer,
@@ -16,27 +30,13 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role a name spells exactly (case matters), if any.
     pub fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "coach" => Role::Coach,
-            "officer" => Role::Officer,
-            "placement_coordinator" => Role::PlacementCoordinator,
-            "integrator" => Role::Integrator,
-            "analyst" => Role::Analyst,
-            "auditor" => Role::Auditor,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Coach => "coach",
-            Role::Officer => "officer",
-            Role::PlacementCoordinator => "placement_coordinator",
-            Role::Integrator => "integrator",
-            Role::Analyst => "analyst",
-            Role::Auditor => "auditor",
-        }
+        self.into()
     }
 }
 
@@ -73,5 +73,33 @@ impl Principal {
             .map(|r| r.as_str())
             .collect::<Vec<_>>()
             .join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn roles_are_spelled_as_tokens_and_the_policy_file_spell_them() {
+        let names: Vec<&str> = Role::iter().map(Role::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "coach",
+                "officer",
+                "placement_coordinator",
+                "integrator",
+                "analyst",
+                "auditor"
+            ]
+        );
+        for role in Role::iter() {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        for unknown in ["Coach", "COACH", "placementCoordinator", "admin", ""] {
+            assert_eq!(Role::parse(unknown), None, "{unknown}");
+        }
     }
 }

@@ -19,6 +19,7 @@ use oauth2::{
     ClientId, ClientSecret, EndpointNotSet, EndpointSet, HttpClientError, RequestTokenError, Scope,
     TokenResponse, TokenUrl,
 };
+use subtle::ConstantTimeEq;
 
 pub use oauth2::AccessToken;
 
@@ -68,6 +69,11 @@ impl std::fmt::Debug for ClientCredentialsSettings {
             .field("timeout", &self.timeout)
             .finish()
     }
+}
+
+/// Tokens are bearer credentials: compared in constant time (`subtle`).
+fn same_token(a: &AccessToken, b: &AccessToken) -> bool {
+    a.secret().as_bytes().ct_eq(b.secret().as_bytes()).into()
 }
 
 #[derive(Clone)]
@@ -195,7 +201,7 @@ impl ClientCredentials {
         let mut current = self.current.write().expect("token lock poisoned");
         if current
             .as_ref()
-            .is_some_and(|c| c.token.secret() == token.secret())
+            .is_some_and(|c| same_token(&c.token, token))
         {
             *current = None;
         }
