@@ -11,6 +11,8 @@ use crate::config::{
     LimitsConfig, LogFormat, ServerConfig, TelemetryConfig,
 };
 use pii::crypto::PiiKeys;
+use secrecy::SecretString;
+use zeroize::Zeroizing;
 
 /// The demo's agencies (DESIGN.md, "Demo agencies and roles").
 pub const DEMO_AGENCIES: &[(&str, &str, AgencyKindConfig)] = &[
@@ -67,31 +69,39 @@ pub fn demo_agencies(issuer_base: &str) -> BTreeMap<String, AgencyConfig> {
 
 /// The demo's personal-data keys: made once per data directory, kept in
 /// `keys.toml` (mode 0600) beside the database they protect.
-pub fn load_or_create_keys(data_dir: &Path) -> std::io::Result<(String, String)> {
-    #[derive(serde::Serialize, serde::Deserialize)]
+/// The texts that held them are wiped once the keys are copied out.
+pub fn load_or_create_keys(data_dir: &Path) -> std::io::Result<(SecretString, SecretString)> {
+    #[derive(serde::Deserialize)]
     struct Keys {
-        personnummer_key: String,
-        lookup_key: String,
+        personnummer_key: SecretString,
+        lookup_key: SecretString,
+    }
+    #[derive(serde::Serialize)]
+    struct KeysFile<'a> {
+        personnummer_key: &'a str,
+        lookup_key: &'a str,
     }
     let path = data_dir.join("keys.toml");
     if let Ok(text) = std::fs::read_to_string(&path) {
+        let text = Zeroizing::new(text);
         let keys: Keys = toml::from_str(&text)
             .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
         return Ok((keys.personnummer_key, keys.lookup_key));
     }
     let (enc, lookup) = PiiKeys::generate().encode();
-    let text = toml::to_string(&Keys {
-        personnummer_key: enc.clone(),
-        lookup_key: lookup.clone(),
+    let (enc, lookup) = (Zeroizing::new(enc), Zeroizing::new(lookup));
+    let text = toml::to_string(&KeysFile {
+        personnummer_key: &enc,
+        lookup_key: &lookup,
     })
     .map_err(std::io::Error::other)?;
-    std::fs::write(&path, text)?;
+    std::fs::write(&path, Zeroizing::new(text).as_bytes())?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
-    Ok((enc, lookup))
+    Ok((enc.as_str().into(), lookup.as_str().into()))
 }
 
 /// The whole demo configuration for a data directory and listen address.
@@ -207,7 +217,7 @@ pub struct DemoError(String);
 pub struct Upstreams {
     pub employment_service: Option<String>,
     pub social_insurance: Option<String>,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<SecretString>,
 }
 
 /// The gateway's client id at the simulators.

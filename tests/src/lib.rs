@@ -168,8 +168,8 @@ impl TestAppBuilder {
             database,
             cache: CacheConfig::default(),
             crypto: CryptoConfig {
-                personnummer_key: Some(enc),
-                lookup_key: Some(lookup),
+                personnummer_key: Some(enc.into()),
+                lookup_key: Some(lookup.into()),
                 ..CryptoConfig::default()
             },
             telemetry: TelemetryConfig::default(),

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
 
 #[derive(Parser, Debug)]
 #[command(name = "gateway", version, about = "Samverkan GraphQL gateway")]
@@ -53,7 +54,7 @@ pub enum Command {
         /// The client secret the simulators expect (client id
         /// `samverkan-gateway`); required with --af-source or --fk-source.
         #[arg(long, env = "SIMULATOR_CLIENT_SECRET", hide_env_values = true)]
-        upstream_client_secret: Option<String>,
+        upstream_client_secret: Option<SecretString>,
     },
     /// Apply pending migrations (idempotent).
     Migrate(Target),

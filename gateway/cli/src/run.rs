@@ -15,6 +15,7 @@ use gateway::http::{self, KeySource};
 use gateway::observability::telemetry;
 use gateway::{db, demo};
 use pii::crypto::PiiKeys;
+use secrecy::ExposeSecret;
 
 /// Runs one command; the exit code is its answer.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -173,7 +174,7 @@ async fn seed_db(
     seed_number: u64,
 ) -> anyhow::Result<seed::SeedReport> {
     let (enc, lookup) = config.crypto.secrets()?;
-    let keys = PiiKeys::from_encoded(&enc, &lookup)?;
+    let keys = PiiKeys::from_encoded(enc.expose_secret(), lookup.expose_secret())?;
     let agencies = gateway::sources::db::agency::sync_agencies(db, &config.agencies).await?;
     let report = seed::seed(
         db,
@@ -249,7 +250,7 @@ async fn run_demo(
         eprintln!("done in {} ms", report.elapsed_ms);
     }
     let (enc, lookup) = config.crypto.secrets()?;
-    let keys = PiiKeys::from_encoded(&enc, &lookup)?;
+    let keys = PiiKeys::from_encoded(enc.expose_secret(), lookup.expose_secret())?;
     for (code, records, path) in
         seed::export::write_simulator_data(&db, &keys, upstreams.simulators(), data_dir).await?
     {

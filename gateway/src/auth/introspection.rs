@@ -31,6 +31,7 @@ use oauth2::{
     IntrospectionUrl, StandardRevocableToken, StandardTokenIntrospectionResponse,
     TokenIntrospectionResponse,
 };
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use super::validator::{AuthError, ClaimMapping, Identity};
@@ -73,26 +74,14 @@ type IntrospectionClient = oauth2::Client<
 >;
 
 /// Where and how to introspect one agency's tokens.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct IntrospectionSettings {
     pub url: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: SecretString,
     /// Longest an active answer is reused (never past the token's `exp`).
     pub cache: Duration,
     pub timeout: Duration,
-}
-
-impl std::fmt::Debug for IntrospectionSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IntrospectionSettings")
-            .field("url", &self.url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<secret>")
-            .field("cache", &self.cache)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
 }
 
 /// SHA-256 of the token -> the answer, each kept for its own TTL.
@@ -132,7 +121,9 @@ impl Introspector {
         let url = IntrospectionUrl::new(settings.url)
             .map_err(|e| format!("not a valid introspection URL: {e}"))?;
         let client = oauth2::Client::new(ClientId::new(settings.client_id))
-            .set_client_secret(ClientSecret::new(settings.client_secret))
+            .set_client_secret(ClientSecret::new(
+                settings.client_secret.expose_secret().to_owned(),
+            ))
             .set_auth_type(oauth2::AuthType::BasicAuth)
             .set_introspection_url(url);
         // No redirects: the answer must come from the configured endpoint,

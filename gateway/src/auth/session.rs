@@ -19,6 +19,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, Method};
 use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -37,19 +38,28 @@ pub const PENDING_LOGIN_TTL: Duration = Duration::from_secs(10 * 60);
 /// per request costs at most this much of the idle timeout.
 const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
 
-/// What the cache remembers between `/login` and `/callback`.
+/// Writes a secret out, for the one place it must be: the cache entry
+/// that holds it (secrecy refuses to serialize a secret by itself).
+fn expose<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(secret.expose_secret())
+}
+
+/// What the cache remembers between `/login` and `/callback`. `Debug`
+/// shows no secret.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PendingLogin {
     pub agency: String,
-    pub pkce_verifier: String,
-    pub nonce: String,
+    #[serde(serialize_with = "expose")]
+    pub pkce_verifier: SecretString,
+    #[serde(serialize_with = "expose")]
+    pub nonce: SecretString,
     pub created_at: DateTime<Utc>,
     /// A relative path on this site to land on after sign-in.
     pub return_to: Option<String>,
 }
 
 /// A signed-in browser: the identity its ID token proved, when, and the
-/// CSRF token its page must echo.
+/// CSRF token its page must echo. `Debug` shows no secret.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     pub agency: String,
@@ -60,7 +70,8 @@ pub struct Session {
     pub name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
-    pub csrf_token: String,
+    #[serde(serialize_with = "expose")]
+    pub csrf_token: SecretString,
 }
 
 impl Session {
@@ -198,7 +209,7 @@ impl SessionStore {
             name: identity.name.clone(),
             created_at: now,
             last_seen: now,
-            csrf_token: random_token(),
+            csrf_token: random_token().into(),
         };
         let id = random_token();
         self.write(&id, &session, false).await?;
@@ -320,7 +331,7 @@ impl SessionStore {
             .get(CSRF_HEADER)
             .map(|v| v.as_bytes())
             .unwrap_or_default();
-        if !same_secret(sent, session.csrf_token.as_bytes()) {
+        if !same_secret(sent, session.csrf_token.expose_secret().as_bytes()) {
             return Err(SessionError::CsrfMismatch);
         }
         self.touch(id, &mut session).await?;
@@ -405,6 +416,30 @@ mod tests {
         s.save_pending("state-1", &pending).await.expect("save");
         assert!(s.take_pending("state-1").await.expect("take").is_some());
         assert!(s.take_pending("state-1").await.expect("take").is_none());
+    }
+
+    #[tokio::test]
+    async fn debug_shows_no_session_secret_but_the_cache_keeps_them() {
+        let s = store(60, 120);
+        let (id, session) = s.create(&identity()).await.expect("create");
+        let csrf = session.csrf_token.expose_secret().to_string();
+        assert!(!format!("{session:?}").contains(&csrf));
+        let found = s.find(&id).await.expect("find").expect("live");
+        assert_eq!(found.csrf_token.expose_secret(), csrf);
+
+        let pending = PendingLogin {
+            agency: "lund".into(),
+            pkce_verifier: "pkce-s3cret".into(),
+            nonce: "nonce-s3cret".into(),
+            created_at: Utc::now(),
+            return_to: None,
+        };
+        let debug = format!("{pending:?}");
+        assert!(!debug.contains("pkce-s3cret") && !debug.contains("nonce-s3cret"));
+        s.save_pending("state-1", &pending).await.expect("save");
+        let taken = s.take_pending("state-1").await.expect("take").expect("one");
+        assert_eq!(taken.pkce_verifier.expose_secret(), "pkce-s3cret");
+        assert_eq!(taken.nonce.expose_secret(), "nonce-s3cret");
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //! environment (`__` nests: `GATEWAY_DATABASE__URL`). Every read of the
 //! environment for configuration happens here. Validated before anything
 //! starts; messages name the key.
+//!
+//! Secrets (the personal-data keys, OAuth client secrets) are
+//! [`SecretString`]s: `Debug` prints `[REDACTED]` and serde never writes
+//! them out, so a config that is logged or serialized shows none. They are
+//! read with `expose_secret()` only where they are used.
 
 pub mod endpoint;
 
@@ -12,7 +17,9 @@ use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -204,32 +211,20 @@ impl Default for CacheConfig {
 /// Keys for personal data. Secrets: give them through the environment
 /// (`GATEWAY_CRYPTO__PERSONNUMMER_KEY`) or a file (`personnummer_key_file`),
 /// never in a checked-in file. 32 bytes each, hex or base64.
-#[derive(Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct CryptoConfig {
-    pub personnummer_key: Option<String>,
+    #[serde(skip_serializing)]
+    pub personnummer_key: Option<SecretString>,
     pub personnummer_key_file: Option<PathBuf>,
-    pub lookup_key: Option<String>,
+    #[serde(skip_serializing)]
+    pub lookup_key: Option<SecretString>,
     pub lookup_key_file: Option<PathBuf>,
-}
-
-impl std::fmt::Debug for CryptoConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CryptoConfig")
-            .field(
-                "personnummer_key",
-                &self.personnummer_key.as_ref().map(|_| "<secret>"),
-            )
-            .field("personnummer_key_file", &self.personnummer_key_file)
-            .field("lookup_key", &self.lookup_key.as_ref().map(|_| "<secret>"))
-            .field("lookup_key_file", &self.lookup_key_file)
-            .finish()
-    }
 }
 
 impl CryptoConfig {
     /// Resolves both secrets (inline value or file), naming the key on failure.
-    pub fn secrets(&self) -> Result<(String, String), ConfigError> {
+    pub fn secrets(&self) -> Result<(SecretString, SecretString), ConfigError> {
         let enc = read_secret(
             "crypto.personnummer_key",
             &self.personnummer_key,
@@ -242,14 +237,15 @@ impl CryptoConfig {
 
 fn read_secret(
     key: &str,
-    inline: &Option<String>,
+    inline: &Option<SecretString>,
     file: &Option<PathBuf>,
-) -> Result<String, ConfigError> {
+) -> Result<SecretString, ConfigError> {
     match (inline, file) {
         (Some(_), Some(_)) => Err(invalid(key, "give either the value or the _file, not both")),
-        (Some(v), None) => Ok(v.trim().to_string()),
+        (Some(v), None) => Ok(v.expose_secret().trim().into()),
+        // The file's text is wiped once the trimmed secret is copied out.
         (None, Some(path)) => std::fs::read_to_string(path)
-            .map(|s| s.trim().to_string())
+            .map(|s| Zeroizing::new(s).trim().into())
             .map_err(|e| {
                 invalid(
                     format!("{key}_file"),
@@ -493,30 +489,18 @@ impl HttpSourceConfig {
 }
 
 /// A client secret: inline (from the environment) or from a file.
-#[derive(Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSecret {
-    #[serde(default)]
-    pub client_secret: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub client_secret: Option<SecretString>,
     #[serde(default)]
     pub client_secret_file: Option<PathBuf>,
 }
 
-impl std::fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientSecret")
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "<secret>"),
-            )
-            .field("client_secret_file", &self.client_secret_file)
-            .finish()
-    }
-}
-
 impl ClientSecret {
     /// The secret, naming `key` (e.g. `agencies.af.client`) on failure.
-    pub fn resolve(&self, key: &str) -> Result<String, ConfigError> {
+    pub fn resolve(&self, key: &str) -> Result<SecretString, ConfigError> {
         read_secret(
             &format!("{key}.client_secret"),
             &self.client_secret,
@@ -652,10 +636,54 @@ impl Config {
 
     /// This config with the `GATEWAY_` environment laid over it (the demo
     /// builds its config in code, then takes overrides like `serve` does).
+    ///
+    /// The config reaches figment serialized, and serializing leaves the
+    /// inline secrets out; so each is put back afterwards unless the
+    /// environment set it. (A `_file` from the environment beside an inline
+    /// secret from code is refused, as both from one source would be.)
     pub fn with_env_overrides(self) -> Result<Config, ConfigError> {
-        Self::from_figment(
-            Figment::from(Serialized::defaults(self)).merge(Env::prefixed("GATEWAY_").split("__")),
-        )
+        let figment =
+            Figment::from(Serialized::defaults(&self)).merge(Env::prefixed("GATEWAY_").split("__"));
+        let mut config: Config = figment.extract().map_err(Box::new)?;
+        config.keep_secrets_of(self);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Takes each inline secret `old` had and this config lacks.
+    fn keep_secrets_of(&mut self, mut old: Config) {
+        fn keep(new: &mut Option<SecretString>, old: Option<SecretString>) {
+            if new.is_none() {
+                *new = old;
+            }
+        }
+        fn keep_client(new: Option<&mut ClientSecret>, old: Option<ClientSecret>) {
+            if let (Some(new), Some(old)) = (new, old) {
+                keep(&mut new.client_secret, old.client_secret);
+            }
+        }
+        keep(
+            &mut self.crypto.personnummer_key,
+            old.crypto.personnummer_key,
+        );
+        keep(&mut self.crypto.lookup_key, old.crypto.lookup_key);
+        for (code, agency) in &mut self.agencies {
+            let Some(was) = old.agencies.remove(code) else {
+                continue;
+            };
+            keep_client(
+                agency.introspection.as_mut().map(|i| &mut i.secret),
+                was.introspection.map(|i| i.secret),
+            );
+            keep_client(
+                agency.client.as_mut().map(|c| &mut c.secret),
+                was.client.map(|c| c.secret),
+            );
+            keep_client(
+                agency.login.as_mut().map(|l| &mut l.secret),
+                was.login.map(|l| l.secret),
+            );
+        }
     }
 
     pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
@@ -1029,6 +1057,132 @@ mod tests {
         let err = Config::from_figment(f).expect_err("no lookup key");
         assert!(err.to_string().contains("crypto.lookup_key"), "{err}");
         assert!(!format!("{err} {err:?}").contains("s3cr3t"));
+    }
+
+    const ENC_KEY: &str = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
+    const LOOKUP_KEY: &str = "10c4105ec7e710c4105ec7e710c4105ec7e710c4105ec7e710c4105ec7e710c4";
+
+    /// A config with every kind of secret set inline: the PII keys and an
+    /// agency's introspection, client-credentials and login secrets.
+    fn with_secrets() -> Figment {
+        Figment::from(Serialized::defaults(ServerDefaults::default())).merge(Toml::string(
+            &format!(
+                r#"
+            [database]
+            url = "sqlite://x.db?mode=rwc"
+            [crypto]
+            personnummer_key = "{ENC_KEY}"
+            lookup_key = "{LOOKUP_KEY}"
+            [agencies.af]
+            name = "AF"
+            kind = "employment_service"
+            issuer = "https://id.af.example"
+            jwks_url = "https://id.af.example/jwks"
+            audience = ["gw"]
+            [agencies.af.introspection]
+            url = "https://id.af.example/introspect"
+            client_id = "gw"
+            client_secret = "introspection-s3cret"
+            [agencies.af.client]
+            token_url = "https://id.af.example/token"
+            client_id = "gw"
+            client_secret = "client-credentials-s3cret"
+            [agencies.af.login]
+            authorization_url = "https://id.af.example/authorize"
+            token_url = "https://id.af.example/token"
+            client_id = "gw-web"
+            client_secret = "login-s3cret"
+            redirect_url = "https://gw.example/auth/af/callback"
+            "#
+            ),
+        ))
+    }
+
+    const SECRETS: [&str; 5] = [
+        ENC_KEY,
+        LOOKUP_KEY,
+        "introspection-s3cret",
+        "client-credentials-s3cret",
+        "login-s3cret",
+    ];
+
+    fn secrets_of(c: &Config) -> Vec<String> {
+        let (enc, lookup) = c.crypto.secrets().expect("crypto secrets");
+        let af = &c.agencies["af"];
+        let client = |s: &ClientSecret, key: &str| {
+            s.resolve(key)
+                .expect("a secret")
+                .expose_secret()
+                .to_string()
+        };
+        vec![
+            enc.expose_secret().to_string(),
+            lookup.expose_secret().to_string(),
+            client(
+                &af.introspection.as_ref().expect("introspection").secret,
+                "i",
+            ),
+            client(&af.client.as_ref().expect("client").secret, "c"),
+            client(&af.login.as_ref().expect("login").secret, "l"),
+        ]
+    }
+
+    #[test]
+    fn secrets_load_from_toml_and_neither_debug_nor_serde_shows_them() {
+        let c = Config::from_figment(with_secrets()).expect("valid");
+        assert_eq!(secrets_of(&c), SECRETS);
+        let debug = format!("{c:?} {c:#?}");
+        let serialized = serde_json::to_string(&c).expect("a config serializes");
+        for secret in SECRETS {
+            assert!(!debug.contains(secret), "Debug shows {secret}");
+            assert!(!serialized.contains(secret), "serde writes {secret}");
+        }
+        assert!(debug.contains("REDACTED"), "{debug}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
+    fn secrets_come_from_the_environment_or_a_file_as_before() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("lookup.key", &format!("{LOOKUP_KEY}\n"))?;
+            jail.set_env("GATEWAY_CRYPTO__PERSONNUMMER_KEY", ENC_KEY);
+            jail.set_env("GATEWAY_CRYPTO__LOOKUP_KEY_FILE", "lookup.key");
+            let f = Figment::from(Serialized::defaults(ServerDefaults::default()))
+                .merge(Toml::string("[database]\nurl = \"sqlite://x.db\""))
+                .merge(Env::prefixed("GATEWAY_").split("__"));
+            let c = Config::from_figment(f).expect("valid");
+            let (enc, lookup) = c.crypto.secrets().expect("secrets");
+            assert_eq!(enc.expose_secret(), ENC_KEY);
+            assert_eq!(
+                lookup.expose_secret(),
+                LOOKUP_KEY,
+                "read from the file, trimmed"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
+    fn environment_overrides_keep_the_secrets_set_in_code() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GATEWAY_LIMITS__MAX_PAGE_SIZE", "50");
+            let c = Config::from_figment(with_secrets())
+                .expect("valid")
+                .with_env_overrides()
+                .expect("still valid");
+            assert_eq!(c.limits.max_page_size, 50);
+            assert_eq!(secrets_of(&c), SECRETS);
+
+            jail.set_env("GATEWAY_AGENCIES__AF__CLIENT__CLIENT_SECRET", "from-env");
+            let c = Config::from_figment(with_secrets())
+                .expect("valid")
+                .with_env_overrides()
+                .expect("still valid");
+            assert_eq!(secrets_of(&c)[3], "from-env", "the environment wins");
+            assert_eq!(secrets_of(&c)[4], "login-s3cret");
+            Ok(())
+        });
     }
 
     #[test]

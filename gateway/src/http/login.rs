@@ -38,6 +38,7 @@ use oauth2::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
     StandardRevocableToken, StandardTokenResponse, TokenUrl,
 };
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
@@ -109,7 +110,7 @@ impl BrowserLogin {
                 .resolve(&format!("agencies.{code}.login"))
                 .map_err(|e| err(e.to_string()))?;
             let client = oauth2::Client::new(ClientId::new(login.client_id.clone()))
-                .set_client_secret(oauth2::ClientSecret::new(secret))
+                .set_client_secret(oauth2::ClientSecret::new(secret.expose_secret().to_owned()))
                 .set_auth_uri(
                     AuthUrl::new(login.authorization_url.clone())
                         .map_err(|e| err(format!("authorization_url: {e}")))?,
@@ -225,8 +226,8 @@ pub async fn login(
         .url();
     let pending = PendingLogin {
         agency: agency.clone(),
-        pkce_verifier: verifier.secret().clone(),
-        nonce: nonce.secret().clone(),
+        pkce_verifier: verifier.secret().as_str().into(),
+        nonce: nonce.secret().as_str().into(),
         created_at: chrono::Utc::now(),
         return_to: query.return_to.as_deref().and_then(safe_return_path),
     };
@@ -304,7 +305,9 @@ pub async fn callback(
     let exchanged = login
         .client
         .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
+        .set_pkce_verifier(PkceCodeVerifier::new(
+            pending.pkce_verifier.expose_secret().to_owned(),
+        ))
         .request_async(&browser.http)
         .await;
     let tokens = match exchanged {
@@ -349,7 +352,7 @@ pub async fn callback(
     let nonce_matches = claims
         .get("nonce")
         .and_then(|n| n.as_str())
-        .is_some_and(|n| same_secret(n.as_bytes(), pending.nonce.as_bytes()));
+        .is_some_and(|n| same_secret(n.as_bytes(), pending.nonce.expose_secret().as_bytes()));
     if !nonce_matches {
         tracing::info!(agency = %agency, "ID token nonce does not match the sign-in");
         return plain(
@@ -438,7 +441,8 @@ pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Respo
         expires_at: sessions.expires_at(&session),
         agency: session.agency,
         subject: session.subject,
-        csrf_token: session.csrf_token,
+        // The page needs its token to send it back: shown here, and only here.
+        csrf_token: session.csrf_token.expose_secret().to_owned(),
     };
     ([(header::CACHE_CONTROL, "no-store")], Json(info)).into_response()
 }
@@ -458,7 +462,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
                 .get(CSRF_HEADER)
                 .map(|v| v.as_bytes())
                 .unwrap_or_default();
-            if !same_secret(sent, session.csrf_token.as_bytes()) {
+            if !same_secret(sent, session.csrf_token.expose_secret().as_bytes()) {
                 return plain(
                     StatusCode::FORBIDDEN,
                     "signing out needs the session's X-CSRF-Token header",

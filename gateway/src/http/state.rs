@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use pii::crypto::PiiKeys;
 use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
 
 use super::dashboard_cache::DashboardCache;
 use super::login::BrowserLogin;
@@ -85,7 +86,7 @@ pub async fn build_state(
     keys: KeySource,
 ) -> Result<AppState, BuildError> {
     let (enc, lookup) = config.crypto.secrets()?;
-    let pii = PiiKeys::from_encoded(&enc, &lookup)?;
+    let pii = PiiKeys::from_encoded(enc.expose_secret(), lookup.expose_secret())?;
     let agencies = sync_agencies(&db, &config.agencies).await?;
     let verifiers = verifiers(config, &keys).await?;
     let validator = TokenValidator::new(verifiers).with_introspectors(introspectors(config)?);

@@ -19,6 +19,7 @@ use oauth2::{
     ClientId, ClientSecret, EndpointNotSet, EndpointSet, HttpClientError, RequestTokenError, Scope,
     TokenResponse, TokenUrl,
 };
+use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
 pub use oauth2::AccessToken;
@@ -47,28 +48,15 @@ pub enum ClientCredentialsError {
 }
 
 /// Where and as whom the gateway asks for tokens.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ClientCredentialsSettings {
     pub token_url: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: SecretString,
     pub scopes: Vec<String>,
     /// Refresh this long before the token expires.
     pub refresh_margin: Duration,
     pub timeout: Duration,
-}
-
-impl std::fmt::Debug for ClientCredentialsSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientCredentialsSettings")
-            .field("token_url", &self.token_url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<secret>")
-            .field("scopes", &self.scopes)
-            .field("refresh_margin", &self.refresh_margin)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
 }
 
 /// Tokens are bearer credentials: compared in constant time (`subtle`).
@@ -114,7 +102,9 @@ impl ClientCredentials {
         let token_url =
             TokenUrl::new(settings.token_url).map_err(|e| format!("not a valid token URL: {e}"))?;
         let client = BasicClient::new(ClientId::new(settings.client_id))
-            .set_client_secret(ClientSecret::new(settings.client_secret))
+            .set_client_secret(ClientSecret::new(
+                settings.client_secret.expose_secret().to_owned(),
+            ))
             .set_auth_type(oauth2::AuthType::BasicAuth)
             .set_token_uri(token_url);
         // No redirects: the client secret goes to the configured endpoint only.
