@@ -754,6 +754,12 @@ impl Config {
                 "must be between 1 and sessions.absolute_timeout_secs",
             ));
         }
+        if !(8..=256).contains(&self.limits.max_nesting) {
+            return Err(invalid(
+                "limits.max_nesting",
+                "between 8 and 256 (it guards the process's stack)",
+            ));
+        }
         if self.server.request_timeout_secs == 0 {
             return Err(invalid("server.request_timeout_secs", "must be at least 1"));
         }
@@ -902,7 +908,9 @@ impl Config {
                 ));
             }
             if let Some(d) = &agency.discovery_url {
-                if !https_or_loopback(d) {
+                // The discovery document names the keys: the same rule as
+                // a jwks_url, whatever allow_plain_http says.
+                if !endpoint::allowed(d, false) {
                     return Err(invalid(
                         key("discovery_url"),
                         "must be https (plain http only on loopback)",

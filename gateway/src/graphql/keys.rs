@@ -61,14 +61,17 @@ fn level(doc: &ExecutableDocument, sets: &[&SelectionSet]) -> ServerResult<()> {
     }
     for (key, same) in by_key {
         let first = same[0];
-        let differs = same[1..].iter().any(|f| {
-            f.name.node != first.name.node
-                || f.arguments.len() != first.arguments.len()
-                || f.arguments
-                    .iter()
-                    .zip(&first.arguments)
-                    .any(|(a, b)| a.0.node != b.0.node || a.1.node != b.1.node)
-        });
+        // Arguments compare by name, in any order.
+        let arguments = |f: &Field| {
+            f.arguments
+                .iter()
+                .map(|(name, value)| (name.node.to_string(), value.node.to_string()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let first_arguments = arguments(first);
+        let differs = same[1..]
+            .iter()
+            .any(|f| f.name.node != first.name.node || arguments(f) != first_arguments);
         if differs {
             let mut e = ServerError::new(
                 format!(
@@ -102,6 +105,7 @@ mod tests {
             "{ a: me { subject } ... on Query { a: me { roles } } }",
             "{ cases(first: 1) { totalCount } ...F } fragment F on Query { cases(first: 1) { totalCount } }",
             "{ __schema { types { name } } }",
+            r#"{ a: cases(first: 1, after: "x") { totalCount } ... on Query { a: cases(after: "x", first: 1) { totalCount } } }"#,
             "query($t: String!) { __type(name: $t) { ...T } } fragment T on __Type { name fields { ...F } } fragment F on __Field { name }",
         ] {
             let r = check(&doc(ok));

@@ -147,8 +147,8 @@ pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
     items.saturating_mul(child_complexity).max(1)
 }
 
-/// The fields of the largest operation with every fragment spread written
-/// out, counted without writing them out: each fragment's count is taken
+/// The fields of all the document's operations with every fragment spread
+/// written out, counted without writing them out: each fragment's count is taken
 /// once. Saturates; a fragment cycle (refused by validation) counts 0.
 fn expanded_fields(doc: &ExecutableDocument) -> usize {
     use std::collections::HashMap;
@@ -192,11 +192,12 @@ fn expanded_fields(doc: &ExecutableDocument) -> usize {
         doc,
         memo: HashMap::new(),
     };
+    // Every operation, added up: async-graphql's own checks write out
+    // each of them, so a document of many small operations costs their sum.
     doc.operations
         .iter()
         .map(|(_, op)| count.set(&op.node.selection_set.node))
-        .max()
-        .unwrap_or(0)
+        .fold(0usize, usize::saturating_add)
 }
 
 /// The depth at which the document's brackets first pass `max`, if they
@@ -418,6 +419,12 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(expanded_fields(&doc), 2 + 4);
+        // Every operation counts: async-graphql writes each one out.
+        let doc = async_graphql::parser::parse_query(
+            "query A { ...F } query B { ...F } fragment F on Query { x y }",
+        )
+        .expect("parses");
+        assert_eq!(expanded_fields(&doc), 4);
         let mut bomb = String::from("{ ...F0 }");
         for i in 0..60 {
             bomb.push_str(&format!(

@@ -196,9 +196,11 @@ impl PersistedQueries {
         // A document with a personnummer written into it (instead of a
         // variable) is run but never stored: the cache holds no personal
         // data. Nor is an anonymous caller's, or an oversized one.
+        // An escape (`\u0031`) could spell digits the scan cannot see.
         let registrable = self.apq
             && caller.is_some()
             && request.query.len() <= self.max_bytes
+            && !request.query.contains('\\')
             && !carries_personnummer(&request.query);
         Ok(registrable.then(|| Registration {
             hash,

@@ -92,7 +92,7 @@ async fn handle(
     // Step 9: a new persisted document is kept once it ran as a valid
     // request (it parsed and validated: the answer is not a request error).
     if let Some(registration) = registration {
-        if !response.status().is_client_error() {
+        if response.status() == StatusCode::OK {
             state.persisted.register(registration).await;
         }
     }
