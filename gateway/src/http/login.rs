@@ -41,6 +41,7 @@ use oauth2::{
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
+use super::response::Refusal;
 use super::AppState;
 use crate::auth::session::{same_secret, PendingLogin, SessionError, SessionStore, CSRF_HEADER};
 use crate::config::Config;
@@ -493,25 +494,17 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
 /// GraphQL error shape: 401 (ended; the cookie is cleared), 403 (not a
 /// POST, or no/wrong CSRF token), 503 (cache down).
 pub fn graphql_refusal(e: &SessionError, sessions: &SessionStore) -> Response {
-    let (status, code) = match e {
-        SessionError::Ended => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
+    let refusal = match e {
+        SessionError::Ended => Refusal::new(ErrorCode::Unauthenticated, e.to_string()),
         SessionError::NotPost | SessionError::CsrfMismatch => {
-            (StatusCode::FORBIDDEN, ErrorCode::Forbidden)
+            Refusal::new(ErrorCode::Forbidden, e.to_string())
         }
-        SessionError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Internal),
+        // The session store, not the caller: try again.
+        SessionError::Unavailable => {
+            Refusal::new(ErrorCode::Internal, e.to_string()).status(StatusCode::SERVICE_UNAVAILABLE)
+        }
     };
-    let body = serde_json::json!({
-        "errors": [{ "message": e.to_string(), "extensions": { "code": code.as_str() } }]
-    });
-    let response = (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/graphql-response+json"),
-        )],
-        body.to_string(),
-    )
-        .into_response();
+    let response = refusal.into_response();
     if *e == SessionError::Ended {
         with_cookie(response, &sessions.clear_cookie())
     } else {
