@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::config::{
     AgencyConfig, AgencyKindConfig, CacheConfig, Config, CryptoConfig, DatabaseConfig,
@@ -51,10 +52,10 @@ pub fn demo_agencies(issuer_base: &str) -> BTreeMap<String, AgencyConfig> {
                     discovery_url: None,
                     audience: vec![crate::auth::dev_issuer::DEV_AUDIENCE.to_string()],
                     algorithms: vec!["EdDSA".to_string()],
-                    leeway_secs: 30,
-                    jwks_refresh_secs: 300,
-                    jwks_min_refresh_secs: 10,
-                    jwks_max_stale_secs: 3600,
+                    leeway_secs: Duration::from_secs(30),
+                    jwks_refresh_secs: Duration::from_secs(300),
+                    jwks_min_refresh_secs: Duration::from_secs(10),
+                    jwks_max_stale_secs: Duration::from_secs(3600),
                     claims: Default::default(),
                     introspection: None,
                     client: None,
@@ -254,7 +255,7 @@ impl Upstreams {
                     client_secret_file: None,
                 },
                 scopes: Vec::new(),
-                refresh_margin_secs: 30,
+                refresh_margin_secs: Duration::from_secs(30),
             });
             agency.source =
                 crate::config::SourceConfig::Http(crate::config::HttpSourceConfig::new(base));

@@ -55,7 +55,7 @@ impl Federated {
                             client_secret_file: None,
                         },
                         scopes: Vec::new(),
-                        refresh_margin_secs: 1,
+                        refresh_margin_secs: std::time::Duration::from_secs(1),
                     });
                     let mut source = HttpSourceConfig::new(url);
                     tune(&mut source);

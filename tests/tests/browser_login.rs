@@ -26,10 +26,10 @@ fn agency(provider: &LoginProvider) -> AgencyConfig {
         discovery_url: None,
         audience: vec!["samverkan-gateway".into()],
         algorithms: vec!["EdDSA".into()],
-        leeway_secs: 5,
-        jwks_refresh_secs: 300,
-        jwks_min_refresh_secs: 10,
-        jwks_max_stale_secs: 3600,
+        leeway_secs: std::time::Duration::from_secs(5),
+        jwks_refresh_secs: std::time::Duration::from_secs(300),
+        jwks_min_refresh_secs: std::time::Duration::from_secs(10),
+        jwks_max_stale_secs: std::time::Duration::from_secs(3600),
         claims: Default::default(),
         introspection: None,
         client: None,
@@ -400,8 +400,8 @@ async fn a_safe_return_path_is_kept_and_an_offsite_one_is_ignored() {
 
 fn short_sessions(provider: &LoginProvider) -> TestAppBuilder {
     builder(provider).configure(|c| {
-        c.sessions.idle_timeout_secs = 1;
-        c.sessions.absolute_timeout_secs = 3;
+        c.sessions.idle_timeout_secs = std::time::Duration::from_secs(1);
+        c.sessions.absolute_timeout_secs = std::time::Duration::from_secs(3);
     })
 }
 

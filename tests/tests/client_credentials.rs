@@ -52,7 +52,7 @@ async fn fifty_concurrent_calls_hit_the_token_endpoint_once_and_share_the_token(
             client_secret_file: None,
         },
         scopes: vec!["cases:read".into(), "plans:read".into()],
-        refresh_margin_secs: 30,
+        refresh_margin_secs: std::time::Duration::from_secs(30),
     };
     let client = Arc::new(ClientCredentials::from_config("af", &config).expect("client"));
 

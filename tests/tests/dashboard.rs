@@ -308,7 +308,7 @@ async fn a_policy_reload_changes_the_key() {
     let app = TestApp::builder()
         .configure(move |c| {
             c.policy.file = Some(file);
-            c.policy.reload_interval_secs = 0;
+            c.policy.reload_interval_secs = std::time::Duration::from_secs(0);
         })
         .start()
         .await;
@@ -355,7 +355,7 @@ async fn two_hundred_concurrent_misses_compute_once() {
     // waiting past the default 100 ms, and each such request is rightly
     // computed on its own (BYPASS). A generous timeout keeps them waiting.
     let app = TestApp::builder()
-        .configure(|c| c.cache.timeout_ms = 30_000)
+        .configure(|c| c.cache.timeout_ms = std::time::Duration::from_millis(30_000))
         .start()
         .await;
     app.seed(100, 9).await;

@@ -17,7 +17,7 @@ const TIMEOUT_MS: u64 = 400;
 
 async fn federated(tune: fn(&mut HttpSourceConfig)) -> Federated {
     Federated::start(120, move |s| {
-        s.timeout_ms = TIMEOUT_MS;
+        s.timeout_ms = std::time::Duration::from_millis(TIMEOUT_MS);
         tune(s);
     })
     .await
@@ -181,7 +181,7 @@ async fn a_slow_agency_costs_its_timeout_and_only_its_own_fields() {
 async fn a_failing_agency_opens_the_breaker_then_a_probe_closes_it() {
     let f = federated(|s| {
         s.breaker_failures = 3;
-        s.breaker_open_ms = 600;
+        s.breaker_open_ms = std::time::Duration::from_millis(600);
         s.max_retries = 0;
     })
     .await;
@@ -434,7 +434,7 @@ async fn at_most_max_concurrency_calls_go_to_an_agency_at_once() {
     .expect("client");
     let mut config = HttpSourceConfig::new(sim.url());
     config.max_concurrency = 2;
-    config.timeout_ms = 5_000;
+    config.timeout_ms = std::time::Duration::from_millis(5_000);
     let source = HttpSource::new(
         "af",
         uuid::Uuid::new_v4(),

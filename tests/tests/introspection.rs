@@ -23,7 +23,7 @@ async fn app(server: &TokenServer, cache_secs: u64, secret: &str) -> TestApp {
             client_secret: Some(secret.into()),
             client_secret_file: None,
         },
-        cache_secs,
+        cache_secs: std::time::Duration::from_secs(cache_secs),
     };
     TestApp::builder()
         .configure(move |config| {

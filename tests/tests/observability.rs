@@ -135,7 +135,7 @@ async fn a_request_continues_the_clients_trace_down_to_statements_and_the_audit(
     let (exporter, _telemetry) = install();
     // Every resolver is "slow": the spans for them are made, and capped.
     let app = TestApp::builder()
-        .configure(|c| c.telemetry.resolver_span_threshold_ms = 0)
+        .configure(|c| c.telemetry.resolver_span_threshold_ms = std::time::Duration::from_millis(0))
         .start()
         .await;
     app.seed(30, 3).await;
@@ -320,7 +320,7 @@ fn assert_clean(what: &str, text: &str, secrets: &BTreeSet<String>) {
 async fn no_span_or_metric_carries_a_personnummer_a_name_or_a_token() {
     let (exporter, _telemetry) = install();
     let app = TestApp::builder()
-        .configure(|c| c.telemetry.resolver_span_threshold_ms = 0)
+        .configure(|c| c.telemetry.resolver_span_threshold_ms = std::time::Duration::from_millis(0))
         .start()
         .await;
     app.seed(20, 5).await;

@@ -15,7 +15,7 @@ async fn app_with_policy(path: &Path, interval_secs: u64) -> TestApp {
     TestApp::builder()
         .configure(move |c| {
             c.policy.file = Some(file);
-            c.policy.reload_interval_secs = interval_secs;
+            c.policy.reload_interval_secs = std::time::Duration::from_secs(interval_secs);
         })
         .start()
         .await

@@ -156,7 +156,7 @@ impl Introspector {
             url: config.url.clone(),
             client_id: config.client_id.clone(),
             client_secret: config.secret.resolve(&key)?,
-            cache: Duration::from_secs(config.cache_secs),
+            cache: config.cache_secs,
             timeout: DEFAULT_TIMEOUT,
         };
         Self::new(

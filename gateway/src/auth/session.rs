@@ -159,13 +159,12 @@ impl SessionStore {
     }
 
     fn idle(&self) -> chrono::Duration {
-        chrono::Duration::seconds(i64::try_from(self.config.idle_timeout_secs).unwrap_or(i64::MAX))
+        chrono::Duration::from_std(self.config.idle_timeout_secs).unwrap_or(chrono::Duration::MAX)
     }
 
     fn absolute(&self) -> chrono::Duration {
-        chrono::Duration::seconds(
-            i64::try_from(self.config.absolute_timeout_secs).unwrap_or(i64::MAX),
-        )
+        chrono::Duration::from_std(self.config.absolute_timeout_secs)
+            .unwrap_or(chrono::Duration::MAX)
     }
 
     /// When the session ends if nothing else happens: idle or absolute, whichever is first.
@@ -252,9 +251,7 @@ impl SessionStore {
     /// the idle timeout, if shorter, so a short idle timeout still works).
     /// Never revives a session deleted meanwhile.
     pub async fn touch(&self, id: &str, session: &mut Session) -> Result<(), CacheError> {
-        let interval = TOUCH_INTERVAL.min(Duration::from_millis(
-            self.config.idle_timeout_secs.saturating_mul(100),
-        ));
+        let interval = TOUCH_INTERVAL.min(self.config.idle_timeout_secs / 10);
         let now = Utc::now();
         let since = (now - session.last_seen).to_std().unwrap_or_default();
         if since < interval {
@@ -348,8 +345,8 @@ mod tests {
         SessionStore::new(
             Arc::new(MemoryCache::default()),
             SessionConfig {
-                idle_timeout_secs: idle,
-                absolute_timeout_secs: absolute,
+                idle_timeout_secs: Duration::from_secs(idle),
+                absolute_timeout_secs: Duration::from_secs(absolute),
                 ..SessionConfig::default()
             },
         )

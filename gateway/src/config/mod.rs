@@ -19,6 +19,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use serde_with::{serde_as, DurationMilliSeconds, DurationSeconds};
 use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
@@ -63,13 +64,15 @@ pub struct Config {
 }
 
 /// Automatic persisted queries and the safelist.
+#[serde_as]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PersistedQueriesConfig {
     /// Accept automatic persisted queries (registered in the cache).
     pub apq: bool,
     /// How long a registered document is kept.
-    pub apq_ttl_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub apq_ttl_secs: Duration,
     /// Largest document registered (bytes); a larger one runs but is not
     /// stored.
     pub apq_max_bytes: usize,
@@ -84,7 +87,7 @@ impl Default for PersistedQueriesConfig {
     fn default() -> Self {
         Self {
             apq: true,
-            apq_ttl_secs: 24 * 3600,
+            apq_ttl_secs: Duration::from_secs(24 * 3600),
             apq_max_bytes: 16 * 1024,
             safelist_file: None,
             safelist_only: Vec::new(),
@@ -93,6 +96,7 @@ impl Default for PersistedQueriesConfig {
 }
 
 /// Dashboards: suppression and caching of their answers.
+#[serde_as]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DashboardConfig {
@@ -101,19 +105,21 @@ pub struct DashboardConfig {
     pub suppression_threshold: i64,
     /// How long a cached answer may live. Writes invalidate at once through
     /// version counters; the TTL is only a backstop.
-    pub cache_ttl_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub cache_ttl_secs: Duration,
 }
 
 impl Default for DashboardConfig {
     fn default() -> Self {
         Self {
             suppression_threshold: 4,
-            cache_ttl_secs: 300,
+            cache_ttl_secs: Duration::from_secs(300),
         }
     }
 }
 
 /// Where the field policy comes from and how often it is checked for changes.
+#[serde_as]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicyConfig {
@@ -121,28 +127,32 @@ pub struct PolicyConfig {
     /// shipped in the binary (the same file) is used and cannot be reloaded.
     pub file: Option<PathBuf>,
     /// How often the file is checked for changes (0: only on SIGHUP).
-    pub reload_interval_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub reload_interval_secs: Duration,
 }
 
 impl Default for PolicyConfig {
     fn default() -> Self {
         Self {
             file: None,
-            reload_interval_secs: 2,
+            reload_interval_secs: Duration::from_secs(2),
         }
     }
 }
 
+#[serde_as]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Serve GraphiQL on `GET /graphql` to browsers.
     pub graphiql: bool,
-    pub request_timeout_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub request_timeout_secs: Duration,
     pub body_limit_bytes: usize,
     /// How long in-flight requests get to finish after SIGTERM.
-    pub shutdown_grace_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub shutdown_grace_secs: Duration,
 }
 
 impl Default for ServerConfig {
@@ -150,9 +160,9 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             graphiql: false,
-            request_timeout_secs: 30,
+            request_timeout_secs: Duration::from_secs(30),
             body_limit_bytes: 2 * 1024 * 1024,
-            shutdown_grace_secs: 30,
+            shutdown_grace_secs: Duration::from_secs(30),
         }
     }
 }
@@ -185,6 +195,7 @@ pub enum CacheBackend {
     Redis,
 }
 
+#[serde_as]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CacheConfig {
@@ -194,7 +205,8 @@ pub struct CacheConfig {
     pub key_prefix: String,
     /// A dashboard cache call slower than this is given up: the answer is
     /// computed instead and marked BYPASS.
-    pub timeout_ms: u64,
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub timeout_ms: Duration,
 }
 
 impl Default for CacheConfig {
@@ -203,7 +215,7 @@ impl Default for CacheConfig {
             backend: CacheBackend::Memory,
             redis_url: None,
             key_prefix: "samverkan:".into(),
-            timeout_ms: 100,
+            timeout_ms: Duration::from_millis(100),
         }
     }
 }
@@ -267,6 +279,7 @@ pub enum LogFormat {
     Pretty,
 }
 
+#[serde_as]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TelemetryConfig {
@@ -278,7 +291,8 @@ pub struct TelemetryConfig {
     pub service_name: String,
     /// While traces are exported, a resolver that takes at least this long
     /// gets a span of its own (faster ones cost two clock reads).
-    pub resolver_span_threshold_ms: u64,
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub resolver_span_threshold_ms: Duration,
 }
 
 impl Default for TelemetryConfig {
@@ -288,7 +302,7 @@ impl Default for TelemetryConfig {
             log_level: "info".into(),
             otlp_endpoint: None,
             service_name: "samverkan-gateway".into(),
-            resolver_span_threshold_ms: 5,
+            resolver_span_threshold_ms: Duration::from_millis(5),
         }
     }
 }
@@ -344,6 +358,7 @@ pub enum AgencyKindConfig {
     Oversight,
 }
 
+#[serde_as]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgencyConfig {
@@ -362,16 +377,20 @@ pub struct AgencyConfig {
     #[serde(default = "default_algorithms")]
     pub algorithms: Vec<String>,
     #[serde(default = "default_leeway")]
-    pub leeway_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub leeway_secs: Duration,
     /// Background refresh period of the agency's keys.
     #[serde(default = "default_jwks_refresh")]
-    pub jwks_refresh_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub jwks_refresh_secs: Duration,
     /// Fewest seconds between fetches triggered by unknown `kid`s.
     #[serde(default = "default_jwks_min_refresh")]
-    pub jwks_min_refresh_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub jwks_min_refresh_secs: Duration,
     /// How long the last good keys serve while the provider is down.
     #[serde(default = "default_jwks_max_stale")]
-    pub jwks_max_stale_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub jwks_max_stale_secs: Duration,
     /// Where the subject, roles, unit and scopes are in this agency's tokens.
     #[serde(default)]
     pub claims: ClaimMapping,
@@ -407,6 +426,7 @@ pub enum SourceConfig {
 }
 
 /// The agency's API and how much of it the gateway may use.
+#[serde_as]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpSourceConfig {
@@ -415,10 +435,12 @@ pub struct HttpSourceConfig {
     /// The whole lookup, retries and waiting for a free slot included, ends
     /// by then: a slow agency costs a request at most this much.
     #[serde(default = "default_upstream_timeout")]
-    pub timeout_ms: u64,
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub timeout_ms: Duration,
     /// Connecting alone may take at most this long.
     #[serde(default = "default_upstream_connect_timeout")]
-    pub connect_timeout_ms: u64,
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub connect_timeout_ms: Duration,
     /// Bulkhead: at most this many calls to the agency at once.
     #[serde(default = "default_upstream_concurrency")]
     pub max_concurrency: usize,
@@ -434,7 +456,8 @@ pub struct HttpSourceConfig {
     pub breaker_failures: u32,
     /// How long an open breaker refuses calls before one probe is let through.
     #[serde(default = "default_breaker_open")]
-    pub breaker_open_ms: u64,
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub breaker_open_ms: Duration,
     /// Larger answers are refused unread.
     #[serde(default = "default_upstream_body")]
     pub max_body_bytes: usize,
@@ -443,11 +466,11 @@ pub struct HttpSourceConfig {
     pub max_batch: usize,
 }
 
-fn default_upstream_timeout() -> u64 {
-    1500
+fn default_upstream_timeout() -> Duration {
+    Duration::from_millis(1500)
 }
-fn default_upstream_connect_timeout() -> u64 {
-    300
+fn default_upstream_connect_timeout() -> Duration {
+    Duration::from_millis(300)
 }
 fn default_upstream_concurrency() -> usize {
     32
@@ -461,8 +484,8 @@ fn default_retry_budget() -> f64 {
 fn default_breaker_failures() -> u32 {
     5
 }
-fn default_breaker_open() -> u64 {
-    10_000
+fn default_breaker_open() -> Duration {
+    Duration::from_millis(10_000)
 }
 fn default_upstream_body() -> usize {
     4 * 1024 * 1024
@@ -509,6 +532,7 @@ impl ClientSecret {
     }
 }
 
+#[serde_as]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntrospectionConfig {
@@ -518,13 +542,15 @@ pub struct IntrospectionConfig {
     pub secret: ClientSecret,
     /// Longest an "active" answer is reused (never past the token's `exp`).
     #[serde(default = "default_introspection_cache")]
-    pub cache_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub cache_secs: Duration,
 }
 
-fn default_introspection_cache() -> u64 {
-    60
+fn default_introspection_cache() -> Duration {
+    Duration::from_secs(60)
 }
 
+#[serde_as]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientCredentialsConfig {
@@ -536,11 +562,12 @@ pub struct ClientCredentialsConfig {
     pub scopes: Vec<String>,
     /// Refresh this many seconds before the token expires.
     #[serde(default = "default_refresh_margin")]
-    pub refresh_margin_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub refresh_margin_secs: Duration,
 }
 
-fn default_refresh_margin() -> u64 {
-    30
+fn default_refresh_margin() -> Duration {
+    Duration::from_secs(30)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -562,14 +589,17 @@ fn default_login_scopes() -> Vec<String> {
 }
 
 /// Browser sessions (cookie + server-side state in the cache).
+#[serde_as]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionConfig {
     pub cookie_name: String,
     /// Ends after this long without a request.
-    pub idle_timeout_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub idle_timeout_secs: Duration,
     /// Ends this long after sign-in, however active.
-    pub absolute_timeout_secs: u64,
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub absolute_timeout_secs: Duration,
     /// `Secure` cookies (turn off only for plain-http loopback tests and the demo).
     pub secure_cookie: bool,
 }
@@ -578,8 +608,8 @@ impl Default for SessionConfig {
     fn default() -> Self {
         Self {
             cookie_name: "samverkan_session".into(),
-            idle_timeout_secs: 30 * 60,
-            absolute_timeout_secs: 8 * 3600,
+            idle_timeout_secs: Duration::from_secs(30 * 60),
+            absolute_timeout_secs: Duration::from_secs(8 * 3600),
             secure_cookie: true,
         }
     }
@@ -588,32 +618,32 @@ impl Default for SessionConfig {
 impl AgencyConfig {
     pub fn jwks_settings(&self) -> JwksSettings {
         JwksSettings {
-            refresh_interval: Duration::from_secs(self.jwks_refresh_secs),
-            min_refresh_interval: Duration::from_secs(self.jwks_min_refresh_secs),
-            max_stale: Duration::from_secs(self.jwks_max_stale_secs),
+            refresh_interval: self.jwks_refresh_secs,
+            min_refresh_interval: self.jwks_min_refresh_secs,
+            max_stale: self.jwks_max_stale_secs,
             timeout: Duration::from_secs(5),
         }
     }
 }
 
-fn default_jwks_refresh() -> u64 {
-    300
+fn default_jwks_refresh() -> Duration {
+    Duration::from_secs(300)
 }
 
-fn default_jwks_min_refresh() -> u64 {
-    10
+fn default_jwks_min_refresh() -> Duration {
+    Duration::from_secs(10)
 }
 
-fn default_jwks_max_stale() -> u64 {
-    3600
+fn default_jwks_max_stale() -> Duration {
+    Duration::from_secs(3600)
 }
 
 fn default_algorithms() -> Vec<String> {
     vec!["RS256".into(), "ES256".into(), "EdDSA".into()]
 }
 
-fn default_leeway() -> u64 {
-    30
+fn default_leeway() -> Duration {
+    Duration::from_secs(30)
 }
 
 const ALLOWED_ALGORITHMS: &[&str] = &["RS256", "PS256", "ES256", "EdDSA"];
@@ -746,7 +776,7 @@ impl Config {
                 "must be between 1 and 10000",
             ));
         }
-        if self.sessions.idle_timeout_secs == 0
+        if self.sessions.idle_timeout_secs.is_zero()
             || self.sessions.idle_timeout_secs > self.sessions.absolute_timeout_secs
         {
             return Err(invalid(
@@ -760,7 +790,7 @@ impl Config {
                 "between 8 and 256 (it guards the process's stack)",
             ));
         }
-        if self.server.request_timeout_secs == 0 {
+        if self.server.request_timeout_secs.is_zero() {
             return Err(invalid("server.request_timeout_secs", "must be at least 1"));
         }
         for (code, agency) in &self.agencies {
@@ -784,7 +814,7 @@ impl Config {
                     "at least one audience is required",
                 ));
             }
-            if agency.jwks_refresh_secs == 0 {
+            if agency.jwks_refresh_secs.is_zero() {
                 return Err(invalid(key("jwks_refresh_secs"), "must be at least 1"));
             }
             if agency.algorithms.is_empty() {
@@ -846,11 +876,17 @@ impl Config {
                     ));
                 }
                 for (k, v) in [
-                    ("source.timeout_ms", h.timeout_ms as usize),
-                    ("source.connect_timeout_ms", h.connect_timeout_ms as usize),
+                    ("source.timeout_ms", h.timeout_ms.as_millis() as usize),
+                    (
+                        "source.connect_timeout_ms",
+                        h.connect_timeout_ms.as_millis() as usize,
+                    ),
                     ("source.max_concurrency", h.max_concurrency),
                     ("source.breaker_failures", h.breaker_failures as usize),
-                    ("source.breaker_open_ms", h.breaker_open_ms as usize),
+                    (
+                        "source.breaker_open_ms",
+                        h.breaker_open_ms.as_millis() as usize,
+                    ),
                     ("source.max_body_bytes", h.max_body_bytes),
                 ] {
                     if v == 0 {
@@ -864,7 +900,7 @@ impl Config {
                     ("source.connect_timeout_ms", h.connect_timeout_ms, 600_000),
                     ("source.breaker_open_ms", h.breaker_open_ms, 86_400_000),
                 ] {
-                    if v > max {
+                    if v.as_millis() > max {
                         return Err(invalid(key(k), format!("at most {max}")));
                     }
                 }
@@ -1217,7 +1253,10 @@ mod tests {
                 c.telemetry.otlp_endpoint.as_deref(),
                 Some("http://127.0.0.1:4317")
             );
-            assert_eq!(c.telemetry.resolver_span_threshold_ms, 20);
+            assert_eq!(
+                c.telemetry.resolver_span_threshold_ms,
+                Duration::from_millis(20)
+            );
             Ok(())
         });
     }

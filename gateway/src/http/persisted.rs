@@ -127,7 +127,7 @@ impl PersistedQueries {
         Ok(PersistedQueries {
             cache,
             apq: config.apq,
-            ttl: Duration::from_secs(config.apq_ttl_secs),
+            ttl: config.apq_ttl_secs,
             max_bytes: config.apq_max_bytes,
             safelist,
             safelist_only,

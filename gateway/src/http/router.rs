@@ -45,7 +45,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(config.server.request_timeout_secs),
+            config.server.request_timeout_secs,
         ))
         .layer(RequestBodyLimitLayer::new(config.server.body_limit_bytes))
         .layer(axum::middleware::map_response(traceparent))

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use pii::crypto::PiiKeys;
 use sea_orm::DatabaseConnection;
@@ -110,16 +109,13 @@ pub async fn build_state(
         config.policy.file.as_deref(),
         graphql::shape(),
     )?);
-    policy.spawn_reloader(Duration::from_secs(config.policy.reload_interval_secs));
-    let versions = Versions::new(
-        cache.clone(),
-        Duration::from_millis(config.cache.timeout_ms),
-    );
+    policy.spawn_reloader(config.policy.reload_interval_secs);
+    let versions = Versions::new(cache.clone(), config.cache.timeout_ms);
     let dashboard_cache = Arc::new(DashboardCache::new(
         cache.clone(),
         versions.clone(),
-        Duration::from_secs(config.dashboard.cache_ttl_secs),
-        Duration::from_millis(config.cache.timeout_ms),
+        config.dashboard.cache_ttl_secs,
+        config.cache.timeout_ms,
         metrics.clone(),
     ));
     let persisted = Arc::new(PersistedQueries::new(
@@ -135,7 +131,7 @@ pub async fn build_state(
         clock: Clock::default(),
         dashboards: config.dashboard.clone(),
         versions,
-        resolver_span_threshold: Duration::from_millis(config.telemetry.resolver_span_threshold_ms),
+        resolver_span_threshold: config.telemetry.resolver_span_threshold_ms,
         metrics,
         upstreams,
     });
@@ -228,7 +224,7 @@ async fn verifiers(config: &Config, keys: &KeySource) -> Result<Vec<AgencyVerifi
                 .iter()
                 .filter_map(|a| crate::auth::validator::parse_algorithm(a))
                 .collect(),
-            leeway_secs: agency.leeway_secs,
+            leeway_secs: agency.leeway_secs.as_secs(),
             keys,
             claims: agency.claims.clone(),
         });

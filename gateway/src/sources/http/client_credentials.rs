@@ -134,7 +134,7 @@ impl ClientCredentials {
             client_id: config.client_id.clone(),
             client_secret: config.secret.resolve(&key)?,
             scopes: config.scopes.clone(),
-            refresh_margin: Duration::from_secs(config.refresh_margin_secs),
+            refresh_margin: config.refresh_margin_secs,
             timeout: DEFAULT_TIMEOUT,
         };
         Self::new(code, settings).map_err(|message| ConfigError::Invalid { key, message })

@@ -130,7 +130,7 @@ impl HttpSource {
         let http = reqwest::Client::builder()
             // Personnummer travel in the body: never follow a redirect with them.
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .connect_timeout(config.connect_timeout_ms)
             .pool_max_idle_per_host(config.max_concurrency)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
@@ -141,10 +141,7 @@ impl HttpSource {
             agency_id,
             kind,
             base_url: config.base_url.trim_end_matches('/').to_string(),
-            breaker: Breaker::new(
-                config.breaker_failures,
-                Duration::from_millis(config.breaker_open_ms),
-            ),
+            breaker: Breaker::new(config.breaker_failures, config.breaker_open_ms),
             bulkhead: Semaphore::new(config.max_concurrency),
             budget: RetryBudget::new(config.retry_budget_ratio),
             http,
@@ -217,7 +214,7 @@ impl HttpSource {
         body: &serde_json::Value,
         started: Instant,
     ) -> Result<Vec<u8>, UpstreamError> {
-        let timeout = Duration::from_millis(self.config.timeout_ms);
+        let timeout = self.config.timeout_ms;
         let deadline = started + timeout;
         self.budget.deposit();
         let Some(permit) = self.breaker.permit(Instant::now()) else {
@@ -249,7 +246,9 @@ impl HttpSource {
                 // are busy with earlier calls, which report for themselves.
                 return Err(UpstreamError::Overloaded);
             }
-            Err(_) => Err(UpstreamError::Timeout(self.config.timeout_ms)),
+            Err(_) => Err(UpstreamError::Timeout(
+                u64::try_from(self.config.timeout_ms.as_millis()).unwrap_or(u64::MAX),
+            )),
         };
         let healthy = match &result {
             Ok(_) => true,
