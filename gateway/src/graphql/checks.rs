@@ -65,13 +65,12 @@ impl Extension for Check {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        // Nothing recursive may see a document nested too deep: not the
-        // parser, and (fragments written out) not validation. Parsed here,
-        // once (async-graphql keeps the document), so its size can be
-        // refused before anything expands its fragments. A document that
-        // does not parse is left to async-graphql to report.
-        self.limits
-            .check_nesting(&request.query, &request.variables)?;
+        // The text's nesting was bounded by the pipeline before anything
+        // parsed it; with fragments written out it is bounded here, before
+        // validation. Parsed here, once (async-graphql keeps the document),
+        // so its size can be refused before anything expands its
+        // fragments. A document that does not parse is left to
+        // async-graphql to report.
         if let Ok(doc) = request.parsed_query() {
             self.limits.check_expanded_nesting(doc)?;
             self.limits.check_fields(doc)?;

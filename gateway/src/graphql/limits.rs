@@ -35,8 +35,9 @@ impl Limits {
     /// validation and every walker here are recursive: a few kilobytes
     /// nested a few thousand levels deep overflow a thread's stack, which
     /// aborts the whole process (no panic handler can catch it).
-    pub fn check_nesting(&self, query: &str, variables: &Variables) -> ServerResult<()> {
-        let max = self.0.max_nesting;
+    /// The HTTP pipeline calls it once per request, before its own steps
+    /// parse the document (`http::pipeline::bound`).
+    pub fn check_nesting(max: usize, query: &str, variables: &Variables) -> ServerResult<()> {
         let over = |value| {
             too_complex(
                 format!("nested more than {max} levels deep"),

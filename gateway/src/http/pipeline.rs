@@ -163,17 +163,17 @@ fn bound(
     request: &async_graphql::Request,
     observed: &mut Observed,
 ) -> Result<(), Refused> {
-    let limits = crate::graphql::limits::Limits(state.services.limits.clone());
-    limits
-        .check_nesting(&request.query, &request.variables)
-        .map_err(|e| {
+    let max = state.services.limits.max_nesting;
+    crate::graphql::limits::Limits::check_nesting(max, &request.query, &request.variables).map_err(
+        |e| {
             observed.outcome = outcome::outcome_of_code(ErrorCode::QueryTooComplex.as_str());
             graphql_json(
                 ErrorCode::QueryTooComplex.http_status(),
                 &serde_json::json!({ "errors": [e] }),
             )
             .into()
-        })
+        },
+    )
 }
 
 /// Step 4: a GET may not change anything (a link or a prefetch must not
