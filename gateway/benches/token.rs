@@ -117,10 +117,11 @@ fn bench(c: &mut Criterion) {
         ("validate_cached_key/EdDSA", &ed_token),
         ("validate_cached_key/ES256", &ec_token),
     ] {
-        rt.block_on(validator.validate(token)).expect("valid token");
+        rt.block_on(validator.validate(token, None))
+            .expect("valid token");
         c.bench_function(name, |b| {
             b.to_async(&rt)
-                .iter(|| async { validator.validate(token).await.expect("valid token") })
+                .iter(|| async { validator.validate(token, None).await.expect("valid token") })
         });
     }
     // A token seen for the first time: full signature verification with the
@@ -132,7 +133,7 @@ fn bench(c: &mut Criterion) {
         c.bench_function(name, |b| {
             b.to_async(&rt).iter_batched(
                 || fresh_validator(key.clone()),
-                |v| async move { v.validate(token).await.expect("valid token") },
+                |v| async move { v.validate(token, None).await.expect("valid token") },
                 criterion::BatchSize::SmallInput,
             )
         });

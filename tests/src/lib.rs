@@ -329,9 +329,36 @@ impl TestApp {
     }
 
     async fn post_to(&self, addr: SocketAddr, token: Option<&str>, body: &Value) -> Answer {
+        self.post_named(addr, token, None, body).await
+    }
+
+    /// A GraphQL request whose `Samverkan-Agency` header names `agency`
+    /// (what an opaque token needs).
+    pub async fn graphql_naming(
+        &self,
+        agency: &str,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> Answer {
+        let body = json!({ "query": query, "variables": variables });
+        self.post_named(self.addr, Some(token), Some(agency), &body)
+            .await
+    }
+
+    async fn post_named(
+        &self,
+        addr: SocketAddr,
+        token: Option<&str>,
+        agency: Option<&str>,
+        body: &Value,
+    ) -> Answer {
         let mut req = self.http.post(format!("http://{addr}/graphql")).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
+        }
+        if let Some(a) = agency {
+            req = req.header("Samverkan-Agency", a);
         }
         let resp = req.send().await.expect("request reaches the gateway");
         let status = resp.status().as_u16();

@@ -15,6 +15,7 @@ const AGENCY: &str = "idp";
 const CLIENT_ID: &str = "gateway-web";
 const CLIENT_SECRET: &str = "test-secret-1";
 const COOKIE_NAME: &str = "samverkan_session";
+const LOGIN_COOKIE: &str = "samverkan_login";
 
 /// An agency whose people sign in at `provider`.
 fn agency(provider: &LoginProvider) -> AgencyConfig {
@@ -108,9 +109,27 @@ fn cookie_value(set_cookie: &str) -> String {
         .expect("name=value")
 }
 
+/// A sign-in as far as the provider's redirect back: the callback URL, and
+/// the pending-sign-in cookie `/login` gave this browser (`name=value`).
+struct Started {
+    callback: String,
+    cookie: String,
+}
+
+/// The pending sign-in's `Set-Cookie`, as the browser sends it back.
+fn login_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{LOGIN_COOKIE}=")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
 /// Steps 1 and 2: the gateway sends the browser to the provider, which
-/// signs the user in and sends it back. Returns the callback URL.
-async fn until_callback(app: &TestApp, http: &reqwest::Client) -> String {
+/// signs the user in and sends it back.
+async fn until_callback(app: &TestApp, http: &reqwest::Client) -> Started {
     let start = http
         .get(app.url(&format!("/auth/{AGENCY}/login")))
         .send()
@@ -121,6 +140,7 @@ async fn until_callback(app: &TestApp, http: &reqwest::Client) -> String {
         "{}",
         start.status()
     );
+    let cookie = login_cookie(start.headers()).expect("a pending-sign-in cookie");
     let at_provider = http.get(location(&start)).send().await.expect("authorize");
     assert_eq!(at_provider.status(), 302);
     let callback = location(&at_provider);
@@ -128,13 +148,26 @@ async fn until_callback(app: &TestApp, http: &reqwest::Client) -> String {
         callback.starts_with(&app.url(&format!("/auth/{AGENCY}/callback?"))),
         "{callback}"
     );
-    callback
+    Started { callback, cookie }
+}
+
+/// Step 3 as the browser makes it: the callback with the cookie it holds.
+async fn callback_with(
+    http: &reqwest::Client,
+    callback: &str,
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    let mut request = http.get(callback);
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    request.send().await.expect("callback")
 }
 
 /// The whole sign-in; returns the session cookie's value and its `Set-Cookie`.
 async fn sign_in(app: &TestApp, http: &reqwest::Client) -> (String, String) {
-    let callback = until_callback(app, http).await;
-    let done = http.get(&callback).send().await.expect("callback");
+    let started = until_callback(app, http).await;
+    let done = callback_with(http, &started.callback, Some(&started.cookie)).await;
     assert_eq!(done.status(), 303, "{:?}", done.text().await);
     assert_eq!(location(&done), "/");
     let set_cookie = session_set_cookie(done.headers()).expect("a session cookie");
@@ -142,8 +175,8 @@ async fn sign_in(app: &TestApp, http: &reqwest::Client) -> (String, String) {
 }
 
 /// Step 3 of a sign-in that must fail: its status, and no session cookie.
-async fn callback_refused(http: &reqwest::Client, callback: &str) -> u16 {
-    let resp = http.get(callback).send().await.expect("callback");
+async fn callback_refused(http: &reqwest::Client, callback: &str, cookie: Option<&str>) -> u16 {
+    let resp = callback_with(http, callback, cookie).await;
     let status = resp.status().as_u16();
     assert!(
         session_set_cookie(resp.headers()).is_none(),
@@ -309,40 +342,124 @@ async fn a_code_redeemed_with_another_sign_ins_pkce_verifier_makes_no_session() 
     let (provider, app) = start().await;
     let http = browser();
     // The victim's code, injected into the attacker's own sign-in.
-    let victim = reqwest::Url::parse(&until_callback(&app, &http).await).expect("url");
-    let attacker = reqwest::Url::parse(&until_callback(&app, &http).await).expect("url");
+    let victim = until_callback(&app, &http).await;
+    let attacker = until_callback(&app, &http).await;
+    let (victim_url, attacker_url) = (
+        reqwest::Url::parse(&victim.callback).expect("url"),
+        reqwest::Url::parse(&attacker.callback).expect("url"),
+    );
     let param = |u: &reqwest::Url, k: &str| {
         u.query_pairs()
             .find(|(name, _)| name == k)
             .map(|(_, v)| v.to_string())
             .expect(k)
     };
-    let mut injected = attacker.clone();
+    let mut injected = attacker_url.clone();
     injected
         .query_pairs_mut()
         .clear()
-        .append_pair("code", &param(&victim, "code"))
-        .append_pair("state", &param(&attacker, "state"));
-    assert_eq!(callback_refused(&http, injected.as_str()).await, 401);
+        .append_pair("code", &param(&victim_url, "code"))
+        .append_pair("state", &param(&attacker_url, "state"));
+    assert_eq!(
+        callback_refused(&http, injected.as_str(), Some(&attacker.cookie)).await,
+        401
+    );
     assert_eq!(provider.token_refusals(), vec!["pkce"]);
+}
+
+#[tokio::test]
+async fn a_callback_reaching_another_browser_makes_no_session() {
+    let (provider, app) = start().await;
+    let http = browser();
+    // Login CSRF: the attacker signs in at the provider and pushes the
+    // callback URL to a victim, who would then work as the attacker. The
+    // victim's browser has no pending sign-in, or its own.
+    let attacker = until_callback(&app, &http).await;
+    assert_eq!(callback_refused(&http, &attacker.callback, None).await, 400);
+    let victims_own = until_callback(&app, &http).await;
+    assert_eq!(
+        callback_refused(&http, &attacker.callback, Some(&victims_own.cookie)).await,
+        400
+    );
+    // A callback URL captured from the victim (a log, a referrer) is no use
+    // without the victim's cookie either.
+    let victim = until_callback(&app, &http).await;
+    assert_eq!(callback_refused(&http, &victim.callback, None).await, 400);
+    // A forged or altered cookie opens nothing.
+    let forged = format!(
+        "{LOGIN_COOKIE}=AAAA{}",
+        &victim.cookie[LOGIN_COOKIE.len() + 5..]
+    );
+    assert_eq!(
+        callback_refused(&http, &victim.callback, Some(&forged)).await,
+        400
+    );
+    assert!(
+        provider.token_refusals().is_empty(),
+        "no code was even sent to the provider"
+    );
+    // The victim's own browser still finishes its sign-in.
+    let done = callback_with(&http, &victim.callback, Some(&victim.cookie)).await;
+    assert_eq!(done.status(), 303);
+    assert!(session_set_cookie(done.headers()).is_some());
 }
 
 #[tokio::test]
 async fn a_replayed_or_unknown_state_makes_no_session() {
     let (_provider, app) = start().await;
     let http = browser();
-    let callback = until_callback(&app, &http).await;
-    let first = http.get(&callback).send().await.expect("callback");
+    let started = until_callback(&app, &http).await;
+    let first = callback_with(&http, &started.callback, Some(&started.cookie)).await;
     assert_eq!(first.status(), 303);
     assert!(session_set_cookie(first.headers()).is_some());
+    let cleared = first
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.starts_with(&format!("{LOGIN_COOKIE}=;")) && v.contains("Max-Age=0"));
+    assert!(cleared, "the pending sign-in's cookie is cleared");
 
-    assert_eq!(callback_refused(&http, &callback).await, 400, "replayed");
+    // Replayed with the cookie kept: the provider redeems a code once.
+    assert_eq!(
+        callback_refused(&http, &started.callback, Some(&started.cookie)).await,
+        401,
+        "replayed"
+    );
     let unknown = app.url(&format!(
         "/auth/{AGENCY}/callback?code=x&state=never-issued"
     ));
-    assert_eq!(callback_refused(&http, &unknown).await, 400);
+    let other = until_callback(&app, &http).await;
+    assert_eq!(
+        callback_refused(&http, &unknown, Some(&other.cookie)).await,
+        400
+    );
     let no_state = app.url(&format!("/auth/{AGENCY}/callback?code=x"));
-    assert_eq!(callback_refused(&http, &no_state).await, 400);
+    assert_eq!(
+        callback_refused(&http, &no_state, Some(&other.cookie)).await,
+        400
+    );
+}
+
+#[tokio::test]
+async fn starting_a_sign_in_stores_nothing() {
+    // Anyone may start a sign-in, so it must not write to the cache: with
+    // the cache down, starting one still works (and a flood of them fills
+    // nothing and pushes no session out).
+    let provider = LoginProvider::start(CLIENT_ID, CLIENT_SECRET).await;
+    let cache = std::sync::Arc::new(tests::FlakyCache::default());
+    let app = builder(&provider).cache(cache.clone()).start().await;
+    cache.set_mode(tests::FlakyMode::Down);
+    let http = browser();
+    for _ in 0..50 {
+        let start = http
+            .get(app.url(&format!("/auth/{AGENCY}/login")))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(start.status(), 303);
+        assert!(login_cookie(start.headers()).is_some());
+    }
 }
 
 #[tokio::test]
@@ -350,13 +467,19 @@ async fn an_id_token_with_the_wrong_nonce_or_a_forged_signature_makes_no_session
     let (provider, app) = start().await;
     let http = browser();
     provider.set_nonce_override(Some("someone-elses-nonce"));
-    let callback = until_callback(&app, &http).await;
-    assert_eq!(callback_refused(&http, &callback).await, 401);
+    let started = until_callback(&app, &http).await;
+    assert_eq!(
+        callback_refused(&http, &started.callback, Some(&started.cookie)).await,
+        401
+    );
 
     provider.set_nonce_override(None);
     provider.set_sign_with_rogue_key(true);
-    let callback = until_callback(&app, &http).await;
-    assert_eq!(callback_refused(&http, &callback).await, 401);
+    let started = until_callback(&app, &http).await;
+    assert_eq!(
+        callback_refused(&http, &started.callback, Some(&started.cookie)).await,
+        401
+    );
 
     provider.set_sign_with_rogue_key(false);
     sign_in(&app, &http).await;
@@ -387,12 +510,9 @@ async fn a_safe_return_path_is_kept_and_an_offsite_one_is_ignored() {
             .send()
             .await
             .expect("login");
+        let cookie = login_cookie(start.headers()).expect("pending sign-in");
         let at_provider = http.get(location(&start)).send().await.expect("authorize");
-        let done = http
-            .get(location(&at_provider))
-            .send()
-            .await
-            .expect("callback");
+        let done = callback_with(&http, &location(&at_provider), Some(&cookie)).await;
         assert_eq!(done.status(), 303);
         assert_eq!(location(&done), landed, "{asked}");
     }

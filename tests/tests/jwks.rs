@@ -43,17 +43,17 @@ async fn an_unknown_kid_triggers_one_refresh_which_picks_up_a_rotated_key() {
             ..Default::default()
         },
     );
-    v.validate(&old.sign(&claims(&provider.issuer())))
+    v.validate(&old.sign(&claims(&provider.issuer())), None)
         .await
         .expect("old key");
     assert_eq!(remote.fetch_count(), 1);
-    v.validate(&old.sign(&claims(&provider.issuer())))
+    v.validate(&old.sign(&claims(&provider.issuer())), None)
         .await
         .expect("cached");
     assert_eq!(remote.fetch_count(), 1, "a known kid costs no fetch");
 
     provider.publish(&[&old, &new]);
-    v.validate(&new.sign(&claims(&provider.issuer())))
+    v.validate(&new.sign(&claims(&provider.issuer())), None)
         .await
         .expect("rotated key after one refresh");
     assert_eq!(remote.fetch_count(), 2);
@@ -77,7 +77,7 @@ async fn a_thousand_random_kids_hit_the_provider_at_most_at_the_rate_limit() {
         let forged = TestKey::generate(&format!("random-{i}"));
         let token = forged.sign(&claims(&provider.issuer()));
         let v = v.clone();
-        tasks.push(tokio::spawn(async move { v.validate(&token).await }));
+        tasks.push(tokio::spawn(async move { v.validate(&token, None).await }));
     }
     for t in tasks {
         assert_eq!(
@@ -92,7 +92,7 @@ async fn a_thousand_random_kids_hit_the_provider_at_most_at_the_rate_limit() {
         provider.jwks_hits()
     );
     // The real key still works.
-    v.validate(&key.sign(&claims(&provider.issuer())))
+    v.validate(&key.sign(&claims(&provider.issuer())), None)
         .await
         .expect("real key");
 }
@@ -113,12 +113,12 @@ async fn a_provider_down_is_survived_on_the_last_good_keys_until_the_stale_limit
     provider.set_down(true);
     tokio::time::sleep(Duration::from_millis(400)).await;
     let token = key.sign(&claims(&provider.issuer()));
-    v.validate(&token)
+    v.validate(&token, None)
         .await
         .expect("within the stale limit the last good keys serve");
     tokio::time::sleep(Duration::from_millis(700)).await;
     // A token verified before is not remembered past the limit either.
-    let refused = v.validate(&token).await;
+    let refused = v.validate(&token, None).await;
     assert_eq!(refused.map(|_| ()), Err(AuthError::KeysUnavailable));
     assert!(AuthError::KeysUnavailable
         .to_string()
@@ -126,7 +126,7 @@ async fn a_provider_down_is_survived_on_the_last_good_keys_until_the_stale_limit
 
     provider.set_down(false);
     remote.refresh_now().await.expect("provider back");
-    v.validate(&key.sign(&claims(&provider.issuer())))
+    v.validate(&key.sign(&claims(&provider.issuer())), None)
         .await
         .expect("recovered");
 }

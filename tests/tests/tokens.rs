@@ -57,7 +57,7 @@ fn claims(iss: &str) -> Value {
 }
 
 async fn check(s: &Setup, token: &str) -> Result<gateway::auth::Identity, AuthError> {
-    s.validator.validate(token).await
+    s.validator.validate(token, None).await
 }
 
 #[tokio::test]
@@ -213,8 +213,60 @@ async fn a_remembered_token_still_expires_on_time() {
     let mut c = claims(AF_ISS);
     c["exp"] = json!(chrono::Utc::now().timestamp() + 1);
     let token = key.sign(&c);
-    let first = validator.validate(&token).await.expect("valid");
-    assert_eq!(validator.validate(&token).await.expect("remembered"), first);
+    let first = validator.validate(&token, None).await.expect("valid");
+    assert_eq!(
+        validator.validate(&token, None).await.expect("remembered"),
+        first
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(validator.validate(&token).await, Err(AuthError::Expired));
+    assert_eq!(
+        validator.validate(&token, None).await,
+        Err(AuthError::Expired)
+    );
+}
+
+#[tokio::test]
+async fn an_id_token_or_another_kind_of_jwt_is_never_an_access_token() {
+    let s = setup();
+    // Genuine, signed by af's key, addressed to the gateway: yet an ID
+    // token (it carries a sign-in's nonce or hashes) proves a sign-in to a
+    // client, and whoever holds one must not call the API with it.
+    for claim in ["nonce", "at_hash", "c_hash"] {
+        let mut c = claims(AF_ISS);
+        c[claim] = json!("x");
+        assert_eq!(
+            check(&s, &s.af.sign(&c)).await,
+            Err(AuthError::NotAnAccessToken),
+            "{claim}"
+        );
+    }
+    for typ in ["id+jwt", "logout+jwt", "secevent+jwt", "dpop+jwt"] {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some("af-1".into());
+        header.typ = Some(typ.into());
+        let token = s.af.sign_with_header(header, &claims(AF_ISS));
+        assert_eq!(
+            check(&s, &token).await,
+            Err(AuthError::NotAnAccessToken),
+            "{typ}"
+        );
+    }
+    for typ in ["at+jwt", "application/at+jwt", "JWT"] {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some("af-1".into());
+        header.typ = Some(typ.into());
+        let token = s.af.sign_with_header(header, &claims(AF_ISS));
+        assert!(check(&s, &token).await.is_ok(), "{typ}");
+    }
+}
+
+#[tokio::test]
+async fn a_jwt_beside_a_header_naming_another_agency_is_refused() {
+    let s = setup();
+    let token = s.af.sign(&claims(AF_ISS));
+    assert!(s.validator.validate(&token, Some("af")).await.is_ok());
+    assert_eq!(
+        s.validator.validate(&token, Some("fk")).await,
+        Err(AuthError::AgencyMismatch)
+    );
 }

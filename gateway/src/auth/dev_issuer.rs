@@ -158,6 +158,8 @@ impl DevIssuer {
         let key = self.key(agency)?;
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(key.kid.clone());
+        // Access tokens, typed as RFC 9068 says.
+        header.typ = Some("at+jwt".into());
         jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&key.pkcs8))
             .map_err(|e| DevIssuerError::Key(e.to_string()))
     }

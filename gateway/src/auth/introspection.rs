@@ -5,9 +5,12 @@
 //! cannot read those itself, so it asks the agency's introspection endpoint,
 //! authenticating as the agency's client (HTTP Basic).
 //!
-//! - An answer that names an issuer must name the agency's own: an agency
-//!   vouches only for its own tokens, just as with JWTs the issuer binds the
-//!   agency.
+//! - A token is asked about only at the agency the request names (see
+//!   [`super::validator`]): an agency never sees another's tokens.
+//! - An active answer must name the agency's own issuer, one of its
+//!   accepted audiences and one of its configured clients (`client_id`):
+//!   an agency vouches only for its own tokens, meant for the gateway, from
+//!   clients allowed to call it — as a JWT's `iss` and `aud` do.
 //! - An active answer becomes the same [`Identity`] as a JWT would, through
 //!   the agency's [`ClaimMapping`], applied to the standard fields and to any
 //!   extra fields (roles and unit usually come as extras).
@@ -79,6 +82,8 @@ pub struct IntrospectionSettings {
     pub url: String,
     pub client_id: String,
     pub client_secret: SecretString,
+    /// Client ids whose tokens are accepted (the answer's `client_id`).
+    pub clients: Vec<String>,
     /// Longest an active answer is reused (never past the token's `exp`).
     pub cache: Duration,
     pub timeout: Duration,
@@ -102,6 +107,7 @@ pub struct Introspector {
     agency: String,
     issuer: String,
     audience: Vec<String>,
+    clients: Vec<String>,
     claims: ClaimMapping,
     client: IntrospectionClient,
     http: reqwest::Client,
@@ -137,6 +143,7 @@ impl Introspector {
             agency: agency.into(),
             issuer: issuer.into(),
             audience,
+            clients: settings.clients,
             claims,
             client,
             http,
@@ -156,6 +163,7 @@ impl Introspector {
             url: config.url.clone(),
             client_id: config.client_id.clone(),
             client_secret: config.secret.resolve(&key)?,
+            clients: config.clients.clone(),
             cache: config.cache_secs,
             timeout: DEFAULT_TIMEOUT,
         };
@@ -231,13 +239,28 @@ impl Introspector {
         if remaining.is_zero() {
             return refuse(AuthError::NotActive);
         }
-        if answer.iss().is_some_and(|iss| iss != self.issuer) {
-            return refuse(AuthError::IntrospectionIssuerMismatch);
-        }
-        if let Some(aud) = answer.aud() {
-            if !aud.iter().any(|a| self.audience.contains(a)) {
-                return refuse(AuthError::WrongAudience);
+        // Each must be named: an answer silent about who issued the token,
+        // for whom or to which client could be any token the agency knows.
+        match answer.iss() {
+            None => return refuse(AuthError::BadIntrospection("no iss")),
+            Some(iss) if iss != self.issuer => {
+                return refuse(AuthError::IntrospectionIssuerMismatch)
             }
+            Some(_) => {}
+        }
+        match answer.aud() {
+            None => return refuse(AuthError::BadIntrospection("no aud")),
+            Some(aud) if !aud.iter().any(|a| self.audience.contains(a)) => {
+                return refuse(AuthError::WrongAudience)
+            }
+            Some(_) => {}
+        }
+        match answer.client_id() {
+            None => return refuse(AuthError::BadIntrospection("no client_id")),
+            Some(client) if !self.clients.iter().any(|c| c == client.as_str()) => {
+                return refuse(AuthError::WrongClient)
+            }
+            Some(_) => {}
         }
         let claims = match serde_json::to_value(answer) {
             Ok(v) => v,
@@ -292,6 +315,7 @@ mod tests {
                 url: "http://127.0.0.1:9/introspect".into(),
                 client_id: "gw".into(),
                 client_secret: "s".into(),
+                clients: vec!["staff-portal".into()],
                 cache,
                 timeout: Duration::from_secs(1),
             },
@@ -309,6 +333,7 @@ mod tests {
         let now = chrono::Utc::now();
         let a = answer(serde_json::json!({
             "active": true, "sub": "af-1", "iss": "https://id.af.example",
+            "aud": "samverkan-gateway", "client_id": "staff-portal",
             "exp": now.timestamp() + 20, "scope": "read write",
             "roles": ["officer"], "unit": "malmo"
         }));
@@ -323,32 +348,57 @@ mod tests {
     }
 
     #[test]
-    fn answers_without_exp_past_exp_or_of_another_issuer_are_refused_briefly() {
+    fn answers_not_naming_exp_issuer_audience_and_client_are_refused_briefly() {
         let i = introspector(Duration::from_secs(60));
         let now = chrono::Utc::now();
         let exp = now.timestamp() + 60;
+        let good = serde_json::json!({
+            "active": true, "sub": "x", "exp": exp, "iss": "https://id.af.example",
+            "aud": ["samverkan-gateway"], "client_id": "staff-portal"
+        });
+        let with = |key: &str, value: serde_json::Value| {
+            let mut a = good.clone();
+            if let Some(o) = a.as_object_mut() {
+                match value {
+                    serde_json::Value::Null => o.remove(key),
+                    v => o.insert(key.into(), v),
+                };
+            }
+            a
+        };
+        assert!(i.judge(&answer(good.clone()), now).0.is_ok(), "{good}");
         let cases = [
             (serde_json::json!({"active": false}), AuthError::NotActive),
             (
-                serde_json::json!({"active": true, "sub": "x"}),
+                with("exp", serde_json::Value::Null),
                 AuthError::BadIntrospection("no exp"),
             ),
             (
-                serde_json::json!({"active": true, "sub": "x", "exp": now.timestamp() - 1}),
+                with("exp", (now.timestamp() - 1).into()),
                 AuthError::NotActive,
             ),
             (
-                serde_json::json!({"active": true, "sub": "x", "exp": exp, "iss": "https://other"}),
+                with("iss", serde_json::Value::Null),
+                AuthError::BadIntrospection("no iss"),
+            ),
+            (
+                with("iss", "https://other".into()),
                 AuthError::IntrospectionIssuerMismatch,
             ),
             (
-                serde_json::json!({"active": true, "sub": "x", "exp": exp, "aud": "someone-else"}),
-                AuthError::WrongAudience,
+                with("aud", serde_json::Value::Null),
+                AuthError::BadIntrospection("no aud"),
+            ),
+            (with("aud", "someone-else".into()), AuthError::WrongAudience),
+            (
+                with("client_id", serde_json::Value::Null),
+                AuthError::BadIntrospection("no client_id"),
             ),
             (
-                serde_json::json!({"active": true, "sub": "x", "exp": exp, "agency": "fk"}),
-                AuthError::AgencyMismatch,
+                with("client_id", "some-other-app".into()),
+                AuthError::WrongClient,
             ),
+            (with("agency", "fk".into()), AuthError::AgencyMismatch),
         ];
         for (json, expected) in cases {
             let (result, ttl) = i.judge(&answer(json.clone()), now);

@@ -145,7 +145,16 @@ impl Authenticator {
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or(AuthError::Malformed("expected a Bearer token"))?
             .trim();
-        let id = self.validator.validate(token).await?;
+        // A header that is there but unreadable names no agency: refused,
+        // not ignored, so a JWT cannot pass with a garbled check beside it.
+        let named = match headers.get(validator::AGENCY_HEADER) {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
+                    .map_err(|_| AuthError::Malformed("Samverkan-Agency header"))?,
+            ),
+        };
+        let id = self.validator.validate(token, named).await?;
         self.principal(id).await.map(Some)
     }
 

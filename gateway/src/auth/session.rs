@@ -1,5 +1,7 @@
-//! Browser sessions and pending sign-ins, kept in the [`Cache`] (Redis in
-//! production, so every replica sees them; the in-process cache otherwise).
+//! Browser sessions, kept in the [`Cache`] (Redis in production, so every
+//! replica sees them; the in-process cache otherwise). Sign-ins that have
+//! not finished are not kept here: the browser that started one holds it
+//! (see `http::pending_login`), so no anonymous request stores anything.
 //!
 //! - The browser holds only a random 256-bit session id in an `HttpOnly`
 //!   cookie. The cache key is the id's SHA-256, so whoever can read the
@@ -31,31 +33,14 @@ use crate::config::SessionConfig;
 /// The header that carries the session's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// How long a started sign-in may take at the provider.
-pub const PENDING_LOGIN_TTL: Duration = Duration::from_secs(10 * 60);
-
 /// Longest gap between two "last seen" writes: sparing the cache one write
 /// per request costs at most this much of the idle timeout.
 const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Writes a secret out, for the one place it must be: the cache entry
 /// that holds it (secrecy refuses to serialize a secret by itself).
-fn expose<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn expose<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(secret.expose_secret())
-}
-
-/// What the cache remembers between `/login` and `/callback`. `Debug`
-/// shows no secret.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PendingLogin {
-    pub agency: String,
-    #[serde(serialize_with = "expose")]
-    pub pkce_verifier: SecretString,
-    #[serde(serialize_with = "expose")]
-    pub nonce: SecretString,
-    pub created_at: DateTime<Utc>,
-    /// A relative path on this site to land on after sign-in.
-    pub return_to: Option<String>,
 }
 
 /// A signed-in browser: the identity its ID token proved, when, and the
@@ -109,7 +94,7 @@ impl From<CacheError> for SessionError {
     }
 }
 
-/// Sessions and pending sign-ins on top of the shared cache.
+/// Sessions on top of the shared cache.
 #[derive(Clone)]
 pub struct SessionStore {
     cache: Arc<dyn Cache>,
@@ -154,10 +139,6 @@ impl SessionStore {
         format!("session:{}", digest(id))
     }
 
-    fn pending_key(state: &str) -> String {
-        format!("login:{}", digest(state))
-    }
-
     fn idle(&self) -> chrono::Duration {
         chrono::Duration::from_std(self.config.idle_timeout_secs).unwrap_or(chrono::Duration::MAX)
     }
@@ -170,30 +151,6 @@ impl SessionStore {
     /// When the session ends if nothing else happens: idle or absolute, whichever is first.
     pub fn expires_at(&self, session: &Session) -> DateTime<Utc> {
         (session.last_seen + self.idle()).min(session.created_at + self.absolute())
-    }
-
-    /// Remembers a started sign-in under its `state` for [`PENDING_LOGIN_TTL`].
-    pub async fn save_pending(
-        &self,
-        state: &str,
-        pending: &PendingLogin,
-    ) -> Result<(), CacheError> {
-        let bytes = serde_json::to_vec(pending)
-            .map_err(|e| CacheError::Unavailable(format!("encode pending sign-in: {e}")))?;
-        self.cache
-            .set(&Self::pending_key(state), &bytes, PENDING_LOGIN_TTL)
-            .await
-    }
-
-    /// The pending sign-in for `state`, removed in the same step (one use).
-    /// `None` when unknown, already used, or older than [`PENDING_LOGIN_TTL`].
-    pub async fn take_pending(&self, state: &str) -> Result<Option<PendingLogin>, CacheError> {
-        let Some(bytes) = self.cache.take(&Self::pending_key(state)).await? else {
-            return Ok(None);
-        };
-        let pending = serde_json::from_slice::<PendingLogin>(&bytes).ok();
-        let max_age = chrono::Duration::from_std(PENDING_LOGIN_TTL).unwrap_or_default();
-        Ok(pending.filter(|p| Utc::now() - p.created_at <= max_age))
     }
 
     /// Starts a session for a verified identity; returns the id for the cookie.
@@ -401,21 +358,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_pending_sign_in_can_be_taken_once() {
-        let s = store(60, 120);
-        let pending = PendingLogin {
-            agency: "lund".into(),
-            pkce_verifier: "v".into(),
-            nonce: "n".into(),
-            created_at: Utc::now(),
-            return_to: None,
-        };
-        s.save_pending("state-1", &pending).await.expect("save");
-        assert!(s.take_pending("state-1").await.expect("take").is_some());
-        assert!(s.take_pending("state-1").await.expect("take").is_none());
-    }
-
-    #[tokio::test]
     async fn debug_shows_no_session_secret_but_the_cache_keeps_them() {
         let s = store(60, 120);
         let (id, session) = s.create(&identity()).await.expect("create");
@@ -423,20 +365,6 @@ mod tests {
         assert!(!format!("{session:?}").contains(&csrf));
         let found = s.find(&id).await.expect("find").expect("live");
         assert_eq!(found.csrf_token.expose_secret(), csrf);
-
-        let pending = PendingLogin {
-            agency: "lund".into(),
-            pkce_verifier: "pkce-s3cret".into(),
-            nonce: "nonce-s3cret".into(),
-            created_at: Utc::now(),
-            return_to: None,
-        };
-        let debug = format!("{pending:?}");
-        assert!(!debug.contains("pkce-s3cret") && !debug.contains("nonce-s3cret"));
-        s.save_pending("state-1", &pending).await.expect("save");
-        let taken = s.take_pending("state-1").await.expect("take").expect("one");
-        assert_eq!(taken.pkce_verifier.expose_secret(), "pkce-s3cret");
-        assert_eq!(taken.nonce.expose_secret(), "nonce-s3cret");
     }
 
     #[test]

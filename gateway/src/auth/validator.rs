@@ -1,8 +1,11 @@
 //! Token validation: the token's issuer selects the agency; the signature is
 //! checked against that agency's keys only; iss, aud, exp and nbf are checked
 //! with the agency's leeway; the `agency` claim, if present, must agree.
+//! A JWT must be an access token: an ID token (which the browser holds
+//! after signing in) or any other signed JWT of the agency is refused.
 //! A token that is not a JWS at all is an opaque token: it is introspected
-//! by the agencies that issue such tokens (see [`super::introspection`]).
+//! only by the agency the request names in the `Samverkan-Agency` header
+//! (see [`super::introspection`]), so no agency sees another's tokens.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +22,27 @@ use crate::cache::ttl::{Expiring, PerEntryTtl};
 
 /// Largest token accepted; anything bigger is refused before decoding.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// The request header naming the agency an opaque token belongs to.
+pub const AGENCY_HEADER: &str = "samverkan-agency";
+
+/// `typ` values of an access token: RFC 9068's `at+jwt`, and the generic
+/// `JWT` most providers put on theirs. ID tokens carry `JWT` too, so the
+/// claims are checked as well (see [`is_id_token`]).
+fn is_access_token_type(typ: Option<&str>) -> bool {
+    let Some(typ) = typ else { return true };
+    let typ = typ.to_ascii_lowercase();
+    let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+    matches!(typ, "at+jwt" | "jwt")
+}
+
+/// Claims that only an OpenID Connect ID token carries: the sign-in's
+/// `nonce` and the hashes binding it to an access token or code.
+fn is_id_token(claims: &serde_json::Value) -> bool {
+    ["nonce", "at_hash", "c_hash"]
+        .iter()
+        .any(|c| claims.get(c).is_some())
+}
 
 /// Why a token was refused. The message is safe to return: it never echoes the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +77,14 @@ pub enum AuthError {
     IntrospectionUnavailable,
     #[error("the agency's introspection answer is unusable: {0}")]
     BadIntrospection(&'static str),
+    #[error("the token was issued to a client that may not call the gateway")]
+    WrongClient,
+    #[error("an opaque token needs the Samverkan-Agency header naming the agency that issued it")]
+    AgencyNotNamed,
+    #[error("the named agency does not issue opaque tokens here")]
+    NoIntrospection,
+    #[error("the token is not an access token (an ID token or another kind of JWT)")]
+    NotAnAccessToken,
 }
 
 pub use crate::config::ClaimMapping;
@@ -213,8 +245,8 @@ fn is_b64token_byte(b: u8) -> bool {
 #[derive(Default)]
 pub struct TokenValidator {
     by_issuer: HashMap<String, AgencyVerifier>,
-    /// Asked in this order about tokens that are not JWSs.
-    introspectors: Vec<Arc<Introspector>>,
+    /// Agency code -> its introspection, for tokens that are not JWSs.
+    introspectors: HashMap<String, Arc<Introspector>>,
     verified: VerifiedTokens,
 }
 
@@ -283,25 +315,38 @@ impl TokenValidator {
                 .into_iter()
                 .map(|v| (v.issuer.clone(), v))
                 .collect(),
-            introspectors: Vec::new(),
+            introspectors: HashMap::new(),
             verified: VerifiedTokens::default(),
         }
     }
 
-    /// Also accepts opaque tokens, asking these agencies in this order.
+    /// Also accepts opaque tokens of these agencies.
     pub fn with_introspectors(mut self, introspectors: Vec<Arc<Introspector>>) -> Self {
-        self.introspectors = introspectors;
+        self.introspectors = introspectors
+            .into_iter()
+            .map(|i| (i.agency().to_string(), i))
+            .collect();
         self
     }
 
     /// Validates a bearer token; returns the agency code and the claims.
-    pub async fn validate(&self, token: &str) -> Result<Identity, AuthError> {
+    /// `named` is the agency the request names (`Samverkan-Agency`): an
+    /// opaque token needs it, and a JWT of another agency is refused.
+    pub async fn validate(&self, token: &str, named: Option<&str>) -> Result<Identity, AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::Malformed("too large"));
         }
         if !self.introspectors.is_empty() && !looks_like_jws(token) {
-            return self.introspect(token).await;
+            return self.introspect(token, named).await;
         }
+        let id = self.validate_jwt(token).await?;
+        if named.is_some_and(|agency| agency != id.agency) {
+            return Err(AuthError::AgencyMismatch);
+        }
+        Ok(id)
+    }
+
+    async fn validate_jwt(&self, token: &str) -> Result<Identity, AuthError> {
         let cache_key = VerifiedTokens::key(token);
         if let Some(id) = self.verified.get(&cache_key) {
             // Remembered only while its agency's keys are still trusted.
@@ -335,7 +380,13 @@ impl TokenValidator {
             .iss
             .ok_or(AuthError::Malformed("no issuer"))?;
         let verifier = self.by_issuer.get(&iss).ok_or(AuthError::UnknownIssuer)?;
+        if !is_access_token_type(header.typ.as_deref()) {
+            return Err(AuthError::NotAnAccessToken);
+        }
         let claims = verifier.verify(token, &header, &verifier.audience).await?;
+        if is_id_token(&claims) {
+            return Err(AuthError::NotAnAccessToken);
+        }
         let id = verifier.claims.identity(&verifier.agency, &claims)?;
         if let Some(exp) = claims.get("exp").and_then(serde_json::Value::as_i64) {
             self.verified.put(cache_key, &id, exp);
@@ -343,26 +394,18 @@ impl TokenValidator {
         Ok(id)
     }
 
-    /// The first agency that answers "active, and mine" wins. Otherwise the
-    /// most telling refusal: an unreachable agency (the token may be its)
-    /// over a specific reason over plain "not active".
-    async fn introspect(&self, token: &str) -> Result<Identity, AuthError> {
+    /// Asks the named agency, and only it: sending a token to every agency
+    /// in turn would show each of them the others' tokens.
+    async fn introspect(&self, token: &str, named: Option<&str>) -> Result<Identity, AuthError> {
         if token.is_empty() || !token.bytes().all(is_b64token_byte) {
             return Err(AuthError::Malformed("not a bearer token"));
         }
-        let mut refusal = AuthError::NotActive;
-        for introspector in &self.introspectors {
-            match introspector.introspect(token).await {
-                Ok(id) => return Ok(id),
-                Err(AuthError::NotActive) => {}
-                Err(e) => {
-                    if refusal == AuthError::NotActive || e == AuthError::IntrospectionUnavailable {
-                        refusal = e;
-                    }
-                }
-            }
-        }
-        Err(refusal)
+        let agency = named.ok_or(AuthError::AgencyNotNamed)?;
+        let introspector = self
+            .introspectors
+            .get(agency)
+            .ok_or(AuthError::NoIntrospection)?;
+        introspector.introspect(token).await
     }
 
     /// Validates an OpenID Connect ID token that `agency`'s browser sign-in
@@ -385,6 +428,12 @@ impl TokenValidator {
             .ok_or(AuthError::UnknownAgency)?;
         let header =
             jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed("bad header"))?;
+        // An access token (RFC 9068) is not a sign-in's proof.
+        if header.typ.as_deref().is_some_and(|t| {
+            t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
+        }) {
+            return Err(AuthError::NotAnAccessToken);
+        }
         let claims = verifier
             .verify(token, &header, &[client_id.to_string()])
             .await?;

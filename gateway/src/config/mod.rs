@@ -540,6 +540,10 @@ pub struct IntrospectionConfig {
     pub client_id: String,
     #[serde(flatten)]
     pub secret: ClientSecret,
+    /// The agency's OAuth clients whose tokens may call the gateway: an
+    /// active answer must name one of them as `client_id`.
+    #[serde(default)]
+    pub clients: Vec<String>,
     /// Longest an "active" answer is reused (never past the token's `exp`).
     #[serde(default = "default_introspection_cache")]
     #[serde_as(as = "DurationSeconds<u64>")]
@@ -935,7 +939,24 @@ impl Config {
                         "must include openid (the ID token proves who signed in)",
                     ));
                 }
+                // The login's ID tokens are for this client: were it also an
+                // accepted audience of access tokens, an ID token (which a
+                // browser holds) would pass for an access token.
+                if agency.audience.contains(&l.client_id) {
+                    return Err(invalid(
+                        key("login.client_id"),
+                        "must not be one of the agency's access-token audiences",
+                    ));
+                }
                 l.secret.resolve(&key("login"))?;
+            }
+            if let Some(i) = &agency.introspection {
+                if i.clients.is_empty() {
+                    return Err(invalid(
+                        key("introspection.clients"),
+                        "name the client ids whose tokens the gateway accepts",
+                    ));
+                }
             }
             if agency.jwks_url.is_some() && agency.discovery_url.is_some() {
                 return Err(invalid(
@@ -1127,6 +1148,7 @@ mod tests {
             url = "https://id.af.example/introspect"
             client_id = "gw"
             client_secret = "introspection-s3cret"
+            clients = ["staff-portal"]
             [agencies.af.client]
             token_url = "https://id.af.example/token"
             client_id = "gw"
@@ -1169,6 +1191,27 @@ mod tests {
             client(&af.client.as_ref().expect("client").secret, "c"),
             client(&af.login.as_ref().expect("login").secret, "l"),
         ]
+    }
+
+    #[test]
+    fn a_login_client_that_is_an_audience_or_introspection_without_clients_is_refused() {
+        // The login's ID tokens are addressed to its client id: were that an
+        // access-token audience too, an ID token would pass for one.
+        let f = with_secrets().merge(Toml::string(
+            "[agencies.af]\naudience = [\"gw\", \"gw-web\"]",
+        ));
+        let err = Config::from_figment(f).expect_err("login client is an audience");
+        assert!(
+            err.to_string().contains("agencies.af.login.client_id"),
+            "{err}"
+        );
+        let f = with_secrets().merge(Toml::string("[agencies.af.introspection]\nclients = []"));
+        let err = Config::from_figment(f).expect_err("no clients");
+        assert!(
+            err.to_string()
+                .contains("agencies.af.introspection.clients"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -4,14 +4,18 @@
 //!
 //! Routes:
 //! - `GET /auth/{agency}/login[?return_to=/path]`: 303 to the agency's
-//!   authorization URL. 404 for an unknown agency or one without `login`.
+//!   authorization URL, with the pending sign-in sealed in a cookie for this
+//!   browser (see [`super::pending_login`]). 404 for an unknown agency or
+//!   one without `login`.
 //! - `GET /auth/{agency}/callback?code&state`: the provider sends the
-//!   browser back here. The pending sign-in is taken (one use), the code is
+//!   browser back here. The browser must show the pending sign-in its
+//!   `/login` sealed, for this `state` (else 400: the callback came to
+//!   another browser); the cookie is cleared whatever follows. The code is
 //!   exchanged with the PKCE verifier, the ID token is validated like a
 //!   bearer token (the agency's keys and issuer; `aud` = the login's client
 //!   id) and its `nonce` checked. Then a session cookie is set and the
 //!   browser is sent to `return_to` or `/`. Any failure: a plain-text 400
-//!   (bad, used or expired `state`; missing `code`), 401 (the provider or
+//!   (no, another or an expired pending sign-in; missing `code`), 401 (the provider or
 //!   the ID token said no), 502 (provider unreachable) or 503 (cache down),
 //!   and no session.
 //! - `GET /auth/session`: the signed-in user and the CSRF token the page
@@ -41,9 +45,10 @@ use oauth2::{
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
+use super::pending_login::{PendingLogin, PendingSeal};
 use super::response::Refusal;
 use super::AppState;
-use crate::auth::session::{same_secret, PendingLogin, SessionError, SessionStore, CSRF_HEADER};
+use crate::auth::session::{same_secret, SessionError, SessionStore, CSRF_HEADER};
 use crate::config::Config;
 use crate::vocabulary::error::ErrorCode;
 use crate::vocabulary::Role;
@@ -86,6 +91,8 @@ pub struct BrowserLogin {
     /// redirected elsewhere would carry the client secret and code along.
     http: reqwest::Client,
     sessions: SessionStore,
+    /// Started sign-ins, held by the browser that started them.
+    seal: PendingSeal,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,10 +148,16 @@ impl BrowserLogin {
                 agency: "*".into(),
                 message: format!("HTTP client: {e}"),
             })?;
+        let (_, lookup) = config.crypto.secrets().map_err(|e| LoginSetupError {
+            agency: "*".into(),
+            message: e.to_string(),
+        })?;
+        let seal = PendingSeal::new(&lookup, config.sessions.secure_cookie);
         Ok(Self {
             agencies,
             http,
             sessions,
+            seal,
         })
     }
 
@@ -227,23 +240,13 @@ pub async fn login(
         .url();
     let pending = PendingLogin {
         agency: agency.clone(),
+        state: csrf_state.secret().as_str().into(),
         pkce_verifier: verifier.secret().as_str().into(),
         nonce: nonce.secret().as_str().into(),
         created_at: chrono::Utc::now(),
         return_to: query.return_to.as_deref().and_then(safe_return_path),
     };
-    if let Err(e) = browser
-        .sessions
-        .save_pending(csrf_state.secret(), &pending)
-        .await
-    {
-        tracing::warn!(agency = %agency, error = %e, "cannot store a pending sign-in");
-        return plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "sign-in is unavailable right now; try again later",
-        );
-    }
-    see_other(url.as_str())
+    with_cookie(see_other(url.as_str()), &browser.seal.set_cookie(&pending))
 }
 
 #[derive(Deserialize)]
@@ -270,23 +273,32 @@ pub async fn callback(
     let Some(csrf_state) = query.state.as_deref().filter(|s| !s.is_empty()) else {
         return plain(StatusCode::BAD_REQUEST, "the sign-in answer has no state");
     };
-    let pending = match browser.sessions.take_pending(csrf_state).await {
-        Ok(Some(p)) if p.agency == agency => p,
-        Ok(_) => {
-            tracing::info!(agency = %agency, "sign-in callback with an unknown, used or expired state");
-            return plain(
-                StatusCode::BAD_REQUEST,
-                "this sign-in is unknown, already used or expired; start again",
-            );
-        }
+    // Whatever happens next, this sign-in is over: its cookie goes.
+    let done = |r: Response| with_cookie(r, &browser.seal.clear_cookie());
+    let pending = match browser
+        .seal
+        .open(&headers, &agency, csrf_state, chrono::Utc::now())
+    {
+        Ok(pending) => pending,
         Err(e) => {
-            tracing::warn!(agency = %agency, error = %e, "cannot read a pending sign-in");
-            return plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "sign-in is unavailable right now; try again later",
-            );
+            tracing::info!(agency = %agency, error = %e, "sign-in callback without its browser's pending sign-in");
+            return done(plain(StatusCode::BAD_REQUEST, &e.to_string()));
         }
     };
+    done(finish(&state, login, &agency, pending, query, &headers).await)
+}
+
+/// The rest of the callback, once the browser showed its pending sign-in:
+/// the code exchanged, the ID token checked, the session started.
+async fn finish(
+    state: &AppState,
+    login: &AgencyLogin,
+    agency: &str,
+    pending: PendingLogin,
+    query: CallbackQuery,
+    headers: &HeaderMap,
+) -> Response {
+    let browser = &state.browser;
     if let Some(error) = &query.error {
         // Only the standard error code is repeated, never free text from the URL.
         let code: String = error
@@ -336,7 +348,7 @@ pub async fn callback(
     };
     let (identity, claims) = match state
         .auth
-        .verify_id_token(&agency, id_token, &login.client_id)
+        .verify_id_token(agency, id_token, &login.client_id)
         .await
     {
         Ok(verified) => verified,
@@ -366,7 +378,7 @@ pub async fn callback(
         return plain(StatusCode::UNAUTHORIZED, &e.to_string());
     }
     // A fresh id on every sign-in (no session fixation); the old one ends.
-    if let Some(old) = browser.sessions.cookie(&headers) {
+    if let Some(old) = browser.sessions.cookie(headers) {
         if let Err(e) = browser.sessions.delete(old).await {
             tracing::warn!(error = %e, "cannot end the previous session");
         }

@@ -9,6 +9,7 @@ pub mod dashboard_cache;
 pub mod dev_issuer;
 pub mod health;
 pub mod login;
+pub mod pending_login;
 pub mod persisted;
 pub mod pipeline;
 pub mod response;
