@@ -230,9 +230,10 @@ async fn a_replayed_follow_up_returns_the_first_result_and_a_changed_body_is_ref
 #[tokio::test]
 async fn a_bulk_upsert_with_one_bad_row_writes_nothing() {
     let app = TestApp::start().await;
-    let coach = app.token("lund", "coach", "c1");
+    // AF writes records of the people in the cases it takes part in.
+    let officer = app.token("af", "officer", "af-officer-1");
     for n in 0..3 {
-        open_case(&app, &coach, n).await;
+        open_case(&app, &officer, n).await;
     }
     let af = app.token("af", "integrator", "af-system");
     let upsert = r#"mutation($rows: [EmploymentServiceRecordInput!]!) { upsertEmploymentServiceRecords(records: $rows) { externalId version } }"#;
@@ -247,6 +248,18 @@ async fn a_bulk_upsert_with_one_bad_row_writes_nothing() {
     rows[2]["personnummer"] = json!(test_pnr(99)); // valid, but nobody we know
     let a = app.graphql(Some(&af), upsert, json!({"rows": rows})).await;
     assert_bad_input(&a, "records[2].personnummer");
+    assert_eq!(app.count("employment_service_record").await, 0);
+    let unknown = a.body["errors"].clone();
+
+    // A person only the municipality's case holds: the same answer, word
+    // for word, as for nobody at all (a write tells AF nothing of who else
+    // is registered).
+    let coach = app.token("lund", "coach", "c1");
+    open_case(&app, &coach, 98).await;
+    let mut rows = vec![row(0, "AF-1"), row(1, "AF-2"), row(2, "AF-3")];
+    rows[2]["personnummer"] = json!(test_pnr(98));
+    let a = app.graphql(Some(&af), upsert, json!({"rows": rows})).await;
+    assert_eq!(a.body["errors"], unknown, "{:#}", a.body);
     assert_eq!(app.count("employment_service_record").await, 0);
 
     let rows = vec![row(0, "AF-1"), row(1, "AF-2"), row(2, "AF-3")];

@@ -235,8 +235,8 @@ async fn one_entry_per_scope_and_a_write_is_seen_at_once() {
     let before = first.data()["dashboard"]["caseFlow"]["openedTotal"]["value"]
         .as_i64()
         .expect("a count");
-    let coach = app.token("lund", "coach", "c1");
-    open_case(&app, &coach, 901).await;
+    // AF's officer opens it: AF then writes records of the person.
+    open_case(&app, &af, 901).await;
     let after = app.graphql(Some(&analyst), FLOW, json!({})).await;
     assert_eq!(cache_status(&after), "MISS");
     assert_eq!(

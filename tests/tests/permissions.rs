@@ -502,3 +502,55 @@ async fn refused_writes_are_audited_as_denied() {
     );
     assert!(denied("lund", "Mutation.recordConsent"), "{events:#}");
 }
+
+/// A document whose root selections all sit in fragments (spread or
+/// inline) is audited under the operation's real root fields, not as an
+/// operation that read nothing.
+#[tokio::test]
+async fn an_operation_whose_root_is_a_fragment_is_audited_by_what_it_reads() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let case = app
+        .graphql(
+            Some(&coach),
+            r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id } }"#,
+            json!({"i": {"personnummer": test_pnr(44), "givenName": "Frida", "familyName": "Fragmentsson", "district": "Väster"}}),
+        )
+        .await
+        .ok()["openCase"]["id"]
+        .clone();
+    let a = app
+        .graphql(
+            Some(&coach),
+            r#"query Hidden($id: ID!) { ...Root ... on Query { me { subject } } }
+               fragment Root on Query { ...Deeper }
+               fragment Deeper on Query { case(id: $id) { participant { givenName } } }"#,
+            json!({"id": case}),
+        )
+        .await;
+    assert_eq!(a.ok()["case"]["participant"]["givenName"], "Frida");
+
+    let auditor = app.token("audit", "auditor", "dpo");
+    let a = app
+        .graphql(
+            Some(&auditor),
+            "{ auditEvents(filter: {agency: \"lund\"}) { nodes { operation fields } } }",
+            json!({}),
+        )
+        .await;
+    let events = a.ok()["auditEvents"]["nodes"].clone();
+    let read = events
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| {
+            e["fields"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f == "Participant.givenName"))
+                && e["operation"]
+                    .as_str()
+                    .is_some_and(|o| o.starts_with("query Hidden"))
+        })
+        .unwrap_or_else(|| panic!("no audited read by Hidden: {events:#}"));
+    assert_eq!(read["operation"], "query Hidden (case, me)", "{read:#}");
+}

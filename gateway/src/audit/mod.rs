@@ -54,6 +54,9 @@ pub enum Decision {
     Redacted,
     /// Refused.
     Denied,
+    /// Allowed, but it did not succeed (bad input, not found, a conflict):
+    /// still an attempt on personal data, so it leaves a trace.
+    Failed,
 }
 
 impl Decision {
@@ -294,7 +297,7 @@ mod tests {
     #[test]
     fn decisions_are_stored_as_before() {
         let names: Vec<&str> = Decision::iter().map(Decision::as_str).collect();
-        assert_eq!(names, ["allowed", "redacted", "denied"]);
+        assert_eq!(names, ["allowed", "redacted", "denied", "failed"]);
         for d in Decision::iter() {
             assert_eq!(Decision::parse(d.as_str()), Some(d));
             assert_eq!(d.to_string(), d.as_str());

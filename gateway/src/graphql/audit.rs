@@ -30,6 +30,8 @@ pub enum AuditDecision {
     Redacted,
     /// Refused.
     Denied,
+    /// Allowed, but it did not succeed (bad input, not found, a conflict).
+    Failed,
 }
 
 impl From<Decision> for AuditDecision {
@@ -38,6 +40,7 @@ impl From<Decision> for AuditDecision {
             Decision::Allowed => AuditDecision::Allowed,
             Decision::Redacted => AuditDecision::Redacted,
             Decision::Denied => AuditDecision::Denied,
+            Decision::Failed => AuditDecision::Failed,
         }
     }
 }
@@ -48,6 +51,7 @@ impl From<AuditDecision> for Decision {
             AuditDecision::Allowed => Decision::Allowed,
             AuditDecision::Redacted => Decision::Redacted,
             AuditDecision::Denied => Decision::Denied,
+            AuditDecision::Failed => Decision::Failed,
         }
     }
 }

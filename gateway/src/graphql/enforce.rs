@@ -167,19 +167,26 @@ impl PolicyCheck {
             if let Err(api) = row_rule(rc, &info, class).await {
                 return Ok(deny(rc, &info, api));
             }
-            rc.ledger.read(field.id, rc.policy.field_count());
         }
-        if !is_write {
+        if !is_write && field.class.is_none() {
             return next.run(ctx, info).await;
         }
         let result = next.run(ctx, info).await;
+        if result.is_ok() && field.class.is_some() {
+            rc.ledger.read(field.id, rc.policy.field_count());
+        }
         if let Err(e) = &result {
+            let name = rc.policy.name(field.id);
             // A write the data's own rules refused (another agency's
             // records, a consent releasing another agency's information) is
             // an attempt on personal data: audited as denied, like the
-            // policy's own refusals.
-            if matches!(e.source::<ApiError>(), Some(ApiError::Forbidden(_))) {
-                rc.ledger.refused(rc.policy.name(field.id));
+            // policy's own refusals. Any other failure of a write or of a
+            // personal read (bad input, not found: a lookup that guessed
+            // wrong) is an attempt too, audited as failed.
+            if is_write && matches!(e.source::<ApiError>(), Some(ApiError::Forbidden(_))) {
+                rc.ledger.refused(name);
+            } else {
+                rc.ledger.failed(name);
             }
         }
         result
@@ -254,6 +261,14 @@ impl PolicyCheck {
                 Decision::Denied,
                 summary.withheld_from.clone(),
                 summary.withheld.clone(),
+            ));
+        }
+        if !summary.failed.is_empty() {
+            events.extend(rc.audit_event(
+                self.operation(operation_name),
+                Decision::Failed,
+                Vec::new(),
+                summary.failed.clone(),
             ));
         }
         if let Err(e) = rc.services.audit.record(rc.db(), &events).await {
@@ -373,17 +388,13 @@ fn describe(doc: &ExecutableDocument) -> Vec<(Option<String>, String)> {
                 OperationType::Mutation => "mutation",
                 OperationType::Subscription => "subscription",
             };
-            let roots: Vec<String> = op
-                .node
-                .selection_set
-                .node
-                .items
-                .iter()
-                .filter_map(|s| match &s.node {
-                    Selection::Field(f) => Some(f.node.name.node.to_string()),
-                    _ => None,
-                })
-                .collect();
+            let mut roots = Vec::new();
+            root_fields(
+                doc,
+                &op.node.selection_set.node,
+                &mut roots,
+                &mut HashSet::new(),
+            );
             let label = match name {
                 Some(n) => format!("{ty} {n} ({})", roots.join(", ")),
                 None => format!("{ty} ({})", roots.join(", ")),
@@ -391,6 +402,41 @@ fn describe(doc: &ExecutableDocument) -> Vec<(Option<String>, String)> {
             (name.map(|n| n.to_string()), label)
         })
         .collect()
+}
+
+/// The root fields an operation runs, in document order, each once: the
+/// ones it names and the ones its fragments (spread or inline) name, so a
+/// document whose root is a fragment is still audited as what it reads.
+fn root_fields(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    out: &mut Vec<String>,
+    spread: &mut HashSet<String>,
+) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => {
+                let name = f.node.name.node.to_string();
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+            Selection::InlineFragment(f) => {
+                root_fields(doc, &f.node.selection_set.node, out, spread);
+            }
+            Selection::FragmentSpread(f) => {
+                let name = f.node.fragment_name.node.to_string();
+                // Each fragment once: a fragment spread twice adds nothing,
+                // and a cycle (refused by validation later) must not loop.
+                if !spread.insert(name) {
+                    continue;
+                }
+                if let Some(fragment) = doc.fragments.get(&f.node.fragment_name.node) {
+                    root_fields(doc, &fragment.node.selection_set.node, out, spread);
+                }
+            }
+        }
+    }
 }
 
 /// Walks a document before it runs, collecting the fields the caller may

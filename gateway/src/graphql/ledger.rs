@@ -57,6 +57,7 @@ struct Inner {
     withheld_from: BTreeSet<Uuid>,
     read: Option<FixedBitSet>,
     withheld: BTreeSet<String>,
+    failed: BTreeSet<String>,
     redactions: Vec<Redaction>,
     errors: Vec<ServerError>,
     personal: bool,
@@ -80,6 +81,8 @@ pub struct Summary {
     pub withheld_from: Vec<Uuid>,
     pub read: Option<FixedBitSet>,
     pub withheld: Vec<String>,
+    /// Personal fields and writes that were allowed but failed.
+    pub failed: Vec<String>,
     pub redactions: Vec<Redaction>,
     pub errors: Vec<ServerError>,
     /// Personal data was asked for (read, withheld or refused).
@@ -161,6 +164,14 @@ impl Ledger {
         inner.withheld.insert(field.to_string());
     }
 
+    /// A personal field or a write that was allowed but failed (its error
+    /// is already in the answer): audited as failed.
+    pub fn failed(&self, field: &str) {
+        let mut inner = self.lock();
+        inner.personal = true;
+        inner.failed.insert(field.to_string());
+    }
+
     /// Rows of `type_name` left out of the list at `ctx`'s field (another
     /// agency's records without consent): the rows shown stay, the error
     /// sits at the list's path.
@@ -206,6 +217,7 @@ impl Ledger {
             withheld_from: inner.withheld_from.into_iter().collect(),
             read: inner.read,
             withheld: inner.withheld.into_iter().collect(),
+            failed: inner.failed.into_iter().collect(),
             redactions: inner.redactions,
             errors: inner.errors,
             personal: inner.personal,

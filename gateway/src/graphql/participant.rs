@@ -127,11 +127,9 @@ impl ParticipantQuery {
         let r = rc(ctx);
         r.principal()?;
         let pnr = input::personnummer("personnummer", &personnummer)?;
-        let found = participants::find_by_personnummer(r.db(), &r.services.pii, &pnr)
-            .await?
-            .ok_or(ApiError::NotFound("participant"))?;
         Ok(Participant::row(
-            participants::get_visible(r.db(), &r.scope, found.id).await?,
+            participants::find_visible_by_personnummer(r.db(), &r.services.pii, &r.scope, &pnr)
+                .await?,
         ))
     }
 }

@@ -501,7 +501,7 @@ async fn upsert_rows<In, R: records::RecordInput, Out: OutputType>(
         .collect::<Result<Vec<_>, _>>()?;
     // All or nothing: an error drops the transaction, which rolls it back.
     let tx = write::begin(ctx).await?;
-    let saved = records::upsert(&tx, &r.services.pii, p.agency_id, field, rows).await?;
+    let saved = records::upsert(&tx, &r.services.pii, &r.scope, p.agency_id, field, rows).await?;
     let participants: Vec<Uuid> = saved.iter().map(R::saved_participant).collect();
     write::commit(ctx, tx, &participants, &[type_name]).await?;
     Ok(saved

@@ -86,7 +86,19 @@ pub struct Policy {
     type_class: HashMap<String, Classification>,
     anonymous: FixedBitSet,
     grants: Vec<Grant>,
+    /// (lookup, key) field numbers of [`LOOKUPS`] present in the schema.
+    lookups: Vec<(usize, usize)>,
 }
+
+/// Fields that find rows by the value of another field. Searching by a
+/// value is reading it: a caller who may try personnummer after
+/// personnummer until one answers learns the number its policy withholds.
+/// So the lookup is readable only by those who may read its key, whatever
+/// the grants say.
+pub const LOOKUPS: &[(&str, &str)] = &[(
+    "Query.participantByPersonnummer",
+    "Participant.personnummer",
+)];
 
 /// What one caller may do, merged from every grant that matches them.
 #[derive(Debug, Clone)]
@@ -209,6 +221,21 @@ impl Policy {
                 deny: lookup.set(&g.deny, &format!("{at}.deny"), Kind::Any)?,
             });
         }
+        let id_of = |name: &str| {
+            let (ty, field) = name.split_once('.')?;
+            types.get(ty)?.get(field).map(|f| f.id)
+        };
+        // A schema without the lookup has nothing to guard; one with the
+        // lookup but not its key is a schema this rule no longer fits.
+        let mut lookups = Vec::new();
+        for (lookup, key) in LOOKUPS {
+            if let Some(l) = id_of(lookup) {
+                let k = id_of(key).ok_or_else(|| {
+                    PolicyError(format!("the schema has {lookup} but not its key {key}"))
+                })?;
+                lookups.push((l, k));
+            }
+        }
         let version = hex::encode(&Sha256::digest(text.as_bytes())[..8]);
         let policy = Policy {
             version,
@@ -218,6 +245,7 @@ impl Policy {
             type_class,
             anonymous,
             grants,
+            lookups,
         };
         Ok(policy)
     }
@@ -269,9 +297,11 @@ impl Policy {
     pub fn access(&self, principal: Option<&Principal>) -> Access {
         let n = self.names.len();
         let Some(p) = principal else {
+            let mut read = self.anonymous.clone();
+            self.keep_lookups_keyed(&mut read);
             return Access {
                 signed_in: false,
-                read: self.anonymous.clone(),
+                read,
                 write: FixedBitSet::with_capacity(n),
             };
         };
@@ -285,10 +315,22 @@ impl Policy {
         }
         read.difference_with(&deny);
         write.difference_with(&deny);
+        self.keep_lookups_keyed(&mut read);
         Access {
             signed_in: true,
             read,
             write,
+        }
+    }
+}
+
+impl Policy {
+    /// Takes away each lookup whose key `read` lacks (see [`LOOKUPS`]).
+    fn keep_lookups_keyed(&self, read: &mut FixedBitSet) {
+        for &(lookup, key) in &self.lookups {
+            if !read.contains(key) {
+                read.set(lookup, false);
+            }
         }
     }
 }

@@ -22,6 +22,24 @@ pub async fn find_by_personnummer(
         .await?)
 }
 
+/// The participant with this personnummer, if one of their cases is in the
+/// caller's scope. One statement whether or not the person exists
+/// elsewhere: the answer and its cost are the same for a person unknown to
+/// the gateway and for one only other agencies' cases hold.
+pub async fn find_visible_by_personnummer(
+    db: &impl ConnectionTrait,
+    keys: &PiiKeys,
+    scope: &CaseScope,
+    pnr: &Personnummer,
+) -> ApiResult<participant::Model> {
+    participant::Entity::find()
+        .filter(participant::Column::PersonnummerHash.eq(keys.lookup_hash(pnr)))
+        .filter(scope.via_participant(participant::Column::Id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("participant"))
+}
+
 /// The participant, if one of their cases is in the caller's scope.
 pub async fn get_visible(
     db: &impl ConnectionTrait,

@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::scope::CaseScope;
 use crate::vocabulary::error::{ApiError, ApiResult};
 use pii::crypto::PiiKeys;
 use pii::personnummer::Personnummer;
@@ -45,10 +46,14 @@ pub struct FkRecordInput {
 }
 
 /// Participant ids for each row's personnummer, in one statement; a row
-/// whose person is unknown is BAD_USER_INPUT naming that row.
+/// whose person is not in a case of the writer's scope is BAD_USER_INPUT
+/// naming that row. The same answer for a person the gateway does not know
+/// and for one only other agencies' cases hold: a write must not tell an
+/// agency who else is registered.
 async fn participant_ids(
     db: &impl ConnectionTrait,
     keys: &PiiKeys,
+    scope: &CaseScope,
     field: &str,
     pnrs: &[&Personnummer],
 ) -> ApiResult<Vec<Uuid>> {
@@ -58,6 +63,7 @@ async fn participant_ids(
         .column(participant::Column::PersonnummerHash)
         .column(participant::Column::Id)
         .filter(participant::Column::PersonnummerHash.is_in(hashes.clone()))
+        .filter(scope.via_participant(participant::Column::Id))
         .into_tuple::<(Vec<u8>, Uuid)>()
         .all(db)
         .await?
@@ -70,7 +76,7 @@ async fn participant_ids(
             found.get(h).copied().ok_or_else(|| {
                 ApiError::bad_input(
                     format!("{field}[{i}].personnummer"),
-                    "no participant with this personnummer; open a case first",
+                    "no participant with this personnummer in a case your agency takes part in; open a case first",
                 )
             })
         })
@@ -142,11 +148,13 @@ pub trait RecordInput: Send + Sized {
 }
 
 /// Writes `rows` for agency `owner` by their external ids, all or nothing:
-/// a batch naming an external id twice, an unknown person or a stale
+/// a batch naming an external id twice, a person outside the writer's
+/// cases (see [`participant_ids`]) or a stale
 /// version writes nothing. Returns the saved rows in the order given.
 pub async fn upsert<R: RecordInput>(
     db: &impl ConnectionTrait,
     keys: &PiiKeys,
+    scope: &CaseScope,
     owner: Uuid,
     field: &str,
     rows: Vec<R>,
@@ -155,6 +163,7 @@ pub async fn upsert<R: RecordInput>(
     let pids = participant_ids(
         db,
         keys,
+        scope,
         field,
         &rows.iter().map(R::personnummer).collect::<Vec<_>>(),
     )
