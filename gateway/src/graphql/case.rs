@@ -83,11 +83,12 @@ impl Case {
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<CaseMember>> {
         children_of(&rc(ctx).loaders.case_members, self.0.id, CaseMember).await
     }
-    /// The participant's consents.
+    /// The consents given in this case (not those of the participant's
+    /// other cases: which agencies take part elsewhere is theirs to tell).
     async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::consent::Consent>>> {
         children_of(
-            &rc(ctx).loaders.participant_consents,
-            self.0.participant_id,
+            &rc(ctx).loaders.case_consents,
+            self.0.id,
             super::consent::Consent::row,
         )
         .await
@@ -141,11 +142,12 @@ impl Case {
         // Nullable: when FK's API gives no answer, this field alone is null.
         super::records::fk_records(ctx, &self.0).await.map(Some)
     }
-    /// The participant's project enrolments (IRIS/USB, Kompetenstrappan, Insam...).
+    /// The participant's project enrolments (IRIS/USB, Kompetenstrappan,
+    /// Insam...) made in this case.
     async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::project::Enrolment>>> {
         children_of(
-            &rc(ctx).loaders.participant_enrolments,
-            self.0.participant_id,
+            &rc(ctx).loaders.case_enrolments,
+            self.0.id,
             super::project::Enrolment::row,
         )
         .await

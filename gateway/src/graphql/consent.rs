@@ -191,8 +191,11 @@ impl ConsentMutation {
         let id = input::id("input.id", &input.id)?;
         let version = input::version("input.version", input.version)?;
         let consent = work::reload::<entities::consent::Entity>(r.db(), id, "consent").await?;
-        // Visible only through a case in scope.
-        crate::sources::db::participants::get_visible(r.db(), &r.scope, consent.participant_id)
+        // Only those on the consent's own case revoke it: that the person
+        // is in a case of the caller's says nothing of consents given in
+        // other collaborations (NOT_FOUND, as for a consent that is not).
+        let case_id = consent.case_id.ok_or(ApiError::NotFound("consent"))?;
+        crate::sources::db::cases::get_visible(r.db(), &r.scope, case_id)
             .await
             .map_err(|_| ApiError::NotFound("consent"))?;
         let tx = write::begin(ctx).await?;

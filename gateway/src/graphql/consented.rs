@@ -85,10 +85,11 @@ pub async fn consented_rows<T>(
             ctx,
             type_name,
             case.participant_id,
-            crate::vocabulary::error::ApiError::ConsentRequired(format!(
-                "{} of another agency's records need the participant's consent",
-                withheld.len()
-            )),
+            // No count: how many records another agency holds about the
+            // person is itself what the consent would release.
+            crate::vocabulary::error::ApiError::ConsentRequired(
+                "another agency's records need the participant's consent".into(),
+            ),
         );
     }
     Ok(shown)

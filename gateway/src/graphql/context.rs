@@ -39,8 +39,11 @@ pub struct Loaders {
     pub case_follow_ups: ChildLoader<follow_up::Entity>,
     pub slot_placements: ChildLoader<placement::Entity>,
     pub participant_cases: ChildLoader<shared_case::Entity>,
+    /// Every consent of a participant: what consent decisions weigh.
     pub participant_consents: ChildLoader<consent::Entity>,
-    pub participant_enrolments: ChildLoader<enrolment::Entity>,
+    /// A case's own consents and enrolments: what `Case` shows.
+    pub case_consents: ChildLoader<consent::Entity>,
+    pub case_enrolments: ChildLoader<enrolment::Entity>,
     pub participant_af_records: ChildLoader<employment_service_record::Entity>,
     pub participant_fk_records: ChildLoader<social_insurance_record::Entity>,
     pub sub_project_enrolments: ChildLoader<enrolment::Entity>,
@@ -114,7 +117,8 @@ impl Loaders {
                 .only(sea_orm::sea_query::SimpleExpr::from(scope.case_condition())),
             ),
             participant_consents: kids!(consent, ParticipantId, SignedOn),
-            participant_enrolments: kids!(enrolment, ParticipantId, EnrolledOn),
+            case_consents: kids!(consent, CaseId, SignedOn),
+            case_enrolments: kids!(enrolment, CaseId, EnrolledOn),
             participant_af_records: kids!(employment_service_record, ParticipantId, CreatedAt),
             participant_fk_records: kids!(social_insurance_record, ParticipantId, PeriodStart),
             sub_project_enrolments: children(
@@ -123,7 +127,10 @@ impl Loaders {
                     enrolment::Column::SubProjectId,
                     enrolment::Column::EnrolledOn,
                 )
-                .only(scope.via_participant(enrolment::Column::ParticipantId)),
+                // The enrolments of cases in scope, not every enrolment of
+                // anyone who has a case in scope: a case an agency opened
+                // must not show it the person's other collaborations.
+                .only(scope.via_case(enrolment::Column::CaseId)),
             ),
             project_sub_projects: kids!(sub_project, ProjectId, Code),
             af_upstream: upstream::loaders(upstreams),

@@ -1,0 +1,200 @@
+//! A case gives only what the case holds (issue 14, class 3): an agency
+//! that opens a case for a person another agency already works with learns
+//! nothing, through its case, of the other collaboration: not its consents
+//! (which agencies take part, psychiatric care among them), not its
+//! enrolments, not how many records another agency holds, and it cannot
+//! revoke a consent given there.
+
+use entities::{enrolment, project, sub_project};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use serde_json::{json, Value};
+use tests::{test_pnr, TestApp};
+
+const OPEN_CASE: &str =
+    r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id participant { id } } }"#;
+
+async fn open_case(app: &TestApp, token: &str, n: u32) -> Value {
+    app.graphql(
+        Some(token),
+        OPEN_CASE,
+        json!({"i": {"personnummer": test_pnr(n), "givenName": "Hemlig", "familyName": "Samverkansson", "district": "Öster"}}),
+    )
+    .await
+    .ok()["openCase"]
+        .clone()
+}
+
+/// Lund's own collaboration with the person: a consent releasing Lund's
+/// health information to the region (psychiatric care) and an enrolment in
+/// one of Lund's projects. Returns (Lund's case id, the consent's id).
+async fn lunds_collaboration(app: &TestApp, n: u32) -> (Value, Value) {
+    let coach = app.token("lund", "coach", "c1");
+    let case = open_case(app, &coach, n).await;
+    let consent = app
+        .graphql(
+            Some(&coach),
+            r#"mutation($id: ID!) { recordConsent(input: {caseId: $id, sourceAgency: "lund", recipientAgency: "region", categories: [HEALTH], purpose: "Psykiatrisk samverkan", signedOn: "2026-01-10", collectedAt: "Möte", formVersion: "2026:1", documentRef: "Akt 3"}) { id } }"#,
+            json!({"id": case["id"]}),
+        )
+        .await
+        .ok()["recordConsent"]["id"]
+        .clone();
+    let now = chrono::Utc::now();
+    let today = now.date_naive();
+    let project = project::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        code: Set(format!("P-{n}")),
+        name: Set("Insam".into()),
+        funder: Set("finsam".into()),
+        budget_sek: Set(1_000_000),
+        period_start: Set(today),
+        period_end: Set(today),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&app.db)
+    .await
+    .expect("project");
+    let sub = sub_project::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        project_id: Set(project.id),
+        code: Set(format!("SP-{n}")),
+        name: Set("Insam psykiatri".into()),
+        target_group: Set("psykisk ohälsa".into()),
+        budget_sek: Set(100_000),
+        spend_sek: Set(0),
+        planned_participants: Set(10),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&app.db)
+    .await
+    .expect("sub-project");
+    let participant: uuid::Uuid = case["participant"]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let case_id: uuid::Uuid = case["id"].as_str().expect("id").parse().expect("uuid");
+    enrolment::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        sub_project_id: Set(sub.id),
+        participant_id: Set(participant),
+        case_id: Set(Some(case_id)),
+        enrolled_on: Set(today),
+        exited_on: Set(None),
+        exit_reason: Set(None),
+        income_source_before: Set(entities::enums::IncomeSource::Other),
+        income_source_after: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&app.db)
+    .await
+    .expect("enrolment");
+    (case["id"].clone(), consent)
+}
+
+#[tokio::test]
+async fn a_case_an_agency_opens_shows_it_nothing_of_another_collaboration() {
+    let app = TestApp::start().await;
+    let (lunds_case, _) = lunds_collaboration(&app, 401).await;
+    let coach = app.token("lund", "coach", "c1");
+    let mine = r#"query($id: ID!) { case(id: $id) { consents { recipientAgency { code } } enrolments { id } } }"#;
+    let a = app
+        .graphql(Some(&coach), mine, json!({"id": lunds_case}))
+        .await;
+    assert_eq!(a.ok()["case"]["consents"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        a.ok()["case"]["enrolments"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // AF knows only the personnummer and opens its own case.
+    let af = app.token("af", "officer", "af-1");
+    let afs_case = open_case(&app, &af, 401).await;
+    let a = app
+        .graphql(Some(&af), mine, json!({"id": afs_case["id"]}))
+        .await;
+    assert_eq!(a.ok()["case"]["consents"], json!([]), "{:#}", a.body);
+    assert_eq!(a.ok()["case"]["enrolments"], json!([]), "{:#}", a.body);
+    assert!(!a.body.to_string().contains("region"));
+    // Nor through the projects: enrolments of cases in AF's scope only.
+    let a = app
+        .graphql(
+            Some(&af),
+            "{ projects { subProjects { code enrolments { id } } } }",
+            json!({}),
+        )
+        .await;
+    let projects = a.ok()["projects"].as_array().expect("projects").clone();
+    let enrolments: usize = projects
+        .iter()
+        .flat_map(|p| p["subProjects"].as_array().cloned().unwrap_or_default())
+        .map(|s| s["enrolments"].as_array().map(Vec::len).unwrap_or(0))
+        .sum();
+    assert_eq!(enrolments, 0, "{:#}", a.body);
+}
+
+#[tokio::test]
+async fn only_those_on_a_consents_case_revoke_it() {
+    let app = TestApp::start().await;
+    let (_, consent) = lunds_collaboration(&app, 402).await;
+    let af = app.token("af", "officer", "af-1");
+    open_case(&app, &af, 402).await;
+    let revoke =
+        r#"mutation($id: ID!) { revokeConsent(input: {id: $id, version: 1}) { id revokedAt } }"#;
+    let a = app.graphql(Some(&af), revoke, json!({"id": consent})).await;
+    assert_eq!(a.codes(), vec!["NOT_FOUND"], "{:#}", a.body);
+    // Unchanged: Lund's coach still sees it in force.
+    let coach = app.token("lund", "coach", "c1");
+    let a = app
+        .graphql(Some(&coach), revoke, json!({"id": consent}))
+        .await;
+    assert!(
+        a.ok()["revokeConsent"]["revokedAt"].is_string(),
+        "{:#}",
+        a.body
+    );
+}
+
+#[tokio::test]
+async fn a_consent_refusal_does_not_count_another_agencys_records() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let case = open_case(&app, &coach, 403).await;
+    app.graphql(
+        Some(&coach),
+        r#"mutation($id: ID!) { addCaseMember(input: {caseId: $id, agency: "af", role: "officer"}) { id } }"#,
+        json!({"id": case["id"]}),
+    )
+    .await
+    .ok();
+    let af = app.token("af", "integrator", "af-system");
+    let rows: Vec<Value> = (0..3)
+        .map(|i| json!({"externalId": format!("AF-C{i}"), "personnummer": test_pnr(403), "programme": "Rusta och matcha"}))
+        .collect();
+    app.graphql(
+        Some(&af),
+        r#"mutation($r: [EmploymentServiceRecordInput!]!) { upsertEmploymentServiceRecords(records: $r) { id } }"#,
+        json!({"r": rows}),
+    )
+    .await
+    .ok();
+    let a = app
+        .graphql(
+            Some(&coach),
+            r#"query($id: ID!) { case(id: $id) { employmentServiceRecords { programme } } }"#,
+            json!({"id": case["id"]}),
+        )
+        .await;
+    assert_eq!(a.codes(), vec!["CONSENT_REQUIRED"], "{:#}", a.body);
+    let message = a.errors()[0]["message"].as_str().unwrap_or("").to_string();
+    assert!(
+        !message.chars().any(|c| c.is_ascii_digit()),
+        "the refusal counts AF's records: {message}"
+    );
+}
