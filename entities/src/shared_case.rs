@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::enums::{CaseOutcome, CaseStatus};
+use crate::enums::{CaseOutcome, CaseStatus, EducationLevel, IncomeSource};
 
 /// Samverkansärende: a case shared between agencies about one participant. (`case` is an SQL keyword, hence `shared_case`.)
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
@@ -22,6 +22,19 @@ pub struct Model {
     pub closed_on: Option<Date>,
     /// Outcome at close.
     pub outcome: Option<CaseOutcome>,
+    /// The person as the opener registered them for this case: what the
+    /// case shows of them (another agency's registration stays its own).
+    #[sea_orm(column_type = "Text")]
+    pub given_name: String,
+    #[sea_orm(column_type = "Text")]
+    pub family_name: String,
+    #[sea_orm(column_type = "Text")]
+    pub district: String,
+    /// Comma-separated target-group codes, as `participant.target_groups`.
+    #[sea_orm(column_type = "Text")]
+    pub target_groups: String,
+    pub education_level: EducationLevel,
+    pub income_source: IncomeSource,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// Optimistic-concurrency version, starts at 1.

@@ -198,3 +198,99 @@ async fn a_consent_refusal_does_not_count_another_agencys_records() {
         "the refusal counts AF's records: {message}"
     );
 }
+
+const OPEN_AND_SHOW: &str = r#"mutation($i: OpenCaseInput!) { openCase(input: $i) {
+    status consents { id } enrolments { id } members { role agency { code } }
+    participant { givenName familyName district targetGroups incomeSource educationLevel protectedIdentity cases { status } }
+} }"#;
+
+fn registration(n: u32, name: &str, district: &str, groups: &[&str]) -> Value {
+    json!({"i": {"personnummer": test_pnr(n), "givenName": name, "familyName": "Dubbelsson", "district": district, "targetGroups": groups}})
+}
+
+#[tokio::test]
+async fn opening_a_case_for_a_known_person_answers_as_for_a_new_one() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    app.graphql(
+        Some(&coach),
+        OPEN_AND_SHOW,
+        registration(404, "Kommunal", "Väster", &["INCOME_SUPPORT"]),
+    )
+    .await
+    .ok();
+    let af = app.token("af", "officer", "af-1");
+    let known = app
+        .graphql(
+            Some(&af),
+            OPEN_AND_SHOW,
+            registration(404, "Arbets", "Norr", &[]),
+        )
+        .await;
+    let new = app
+        .graphql(
+            Some(&af),
+            OPEN_AND_SHOW,
+            registration(405, "Arbets", "Norr", &[]),
+        )
+        .await;
+    assert_eq!(known.body, new.body, "a known person is told apart");
+    let p = &known.ok()["openCase"]["participant"];
+    assert_eq!(p["givenName"], "Arbets", "what AF entered, not Lund's");
+    assert_eq!(p["targetGroups"], json!([]));
+    // Lund's case still shows Lund's registration.
+    let a = app
+        .graphql(
+            Some(&coach),
+            "{ cases { nodes { participant { givenName district targetGroups } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        a.ok()["cases"]["nodes"][0]["participant"],
+        json!({"givenName": "Kommunal", "district": "Väster", "targetGroups": ["INCOME_SUPPORT"]})
+    );
+}
+
+#[tokio::test]
+async fn protected_identity_is_raised_by_anyone_and_never_lowered() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let q = r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { participant { protectedIdentity } } }"#;
+    let open = |protected: bool| {
+        let mut i = registration(406, "Skyddad", "Norr", &[]);
+        i["i"]["protectedIdentity"] = json!(protected);
+        i
+    };
+    let a = app.graphql(Some(&coach), q, open(false)).await;
+    assert_eq!(
+        a.ok()["openCase"]["participant"]["protectedIdentity"],
+        false
+    );
+    // AF learns of the protection and says so: raised for everyone.
+    let af = app.token_in_unit("af", "officer", "af-1", "af-malmo");
+    let a = app.graphql(Some(&af), q, open(true)).await;
+    assert_eq!(a.ok()["openCase"]["participant"]["protectedIdentity"], true);
+    // A later registration that does not know of it does not lower it.
+    let fk = app.token("fk", "officer", "fk-1");
+    let a = app.graphql(Some(&fk), q, open(false)).await;
+    assert_eq!(
+        a.data()["openCase"]["participant"]["protectedIdentity"],
+        true,
+        "{:#}",
+        a.body
+    );
+    let a = app
+        .graphql(
+            Some(&coach),
+            "{ cases { nodes { participant { protectedIdentity givenName } } } }",
+            json!({}),
+        )
+        .await;
+    let p = &a.data()["cases"]["nodes"][0]["participant"];
+    assert_eq!(p["protectedIdentity"], true, "{:#}", a.body);
+    assert!(
+        p["givenName"].is_null(),
+        "only the owning unit sees the name"
+    );
+}

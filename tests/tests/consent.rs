@@ -215,7 +215,6 @@ async fn only_the_agency_whose_information_is_released_records_the_consent() {
 /// unknown has it shown to nobody.
 #[tokio::test]
 async fn what_the_registering_agency_recorded_flows_only_under_its_consent() {
-    use sea_orm::{ConnectionTrait, Statement};
     let app = TestApp::start().await;
     let coach = app.token("lund", "coach", "c1");
     let case = case_with_af_record(&app, &coach, 54).await;
@@ -233,20 +232,20 @@ async fn what_the_registering_agency_recorded_flows_only_under_its_consent() {
     let a = app.graphql(Some(&af), q, json!({"id": case})).await;
     assert!(a.ok()["case"]["participant"]["incomeSource"].is_string());
 
-    // The registrar unknown (a row from before it was recorded, with no
-    // case to date it): nobody's consent covers it, not even Lund's own.
-    let backend = app.db.get_database_backend();
-    app.db
-        .execute(Statement::from_string(
-            backend,
-            "UPDATE participant SET registered_by_agency_id = NULL".to_string(),
-        ))
-        .await
-        .expect("update");
-    for token in [&coach, &af] {
-        let a = app.graphql(Some(token), q, json!({"id": case})).await;
-        assert_eq!(a.codes(), vec!["FORBIDDEN_FIELD"; 2], "{:#}", a.body);
-    }
+    // The case holds the opener's registration: AF, in a case of its own
+    // for the same person, sees what it entered, not what Lund recorded.
+    let afs_case = app
+        .graphql(
+            Some(&af),
+            r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id participant { givenName incomeSource } } }"#,
+            json!({"i": {"personnummer": test_pnr(54), "givenName": "Samuel", "familyName": "Tycke", "district": "Norr", "incomeSource": "SALARY"}}),
+        )
+        .await;
+    let p = &afs_case.ok()["openCase"]["participant"];
+    assert_eq!(p["givenName"], "Samuel");
+    assert_eq!(p["incomeSource"], "SALARY");
+    let a = app.graphql(Some(&coach), q, json!({"id": case})).await;
+    assert_eq!(a.ok()["case"]["participant"]["givenName"], "Sam");
 }
 
 /// The migration that added the registrar dates existing people by the
@@ -270,9 +269,9 @@ async fn existing_people_get_the_lead_agency_of_their_earliest_case_as_registrar
     let seeded = registrars().await;
     assert_eq!(seeded.len(), 60);
     assert!(seeded.iter().all(|(_, r)| r.is_some()));
-    migration::Migrator::down(&app.db, Some(1))
+    migration::Migrator::down(&app.db, Some(2))
         .await
-        .expect("down one");
+        .expect("down to before the registrar");
     migration::Migrator::up(&app.db, None).await.expect("up");
     assert_eq!(registrars().await, seeded);
 }
@@ -334,4 +333,31 @@ async fn a_target_group_filter_finds_only_people_whose_groups_you_may_see() {
         )
         .await;
     assert_eq!(a.codes(), vec!["FORBIDDEN_FIELD"], "{:#}", a.body);
+}
+
+/// The migration that gave each case its own registration fills existing
+/// cases from the participant row (what they showed until then).
+#[tokio::test]
+async fn existing_cases_get_the_participants_registration() {
+    use migration::MigratorTrait;
+    use sea_orm::{EntityTrait, QueryOrder};
+    let app = TestApp::start().await;
+    app.seed(40, 5).await;
+    let registrations = async || -> Vec<(uuid::Uuid, String, String, String)> {
+        entities::shared_case::Entity::find()
+            .order_by_asc(entities::shared_case::Column::Id)
+            .all(&app.db)
+            .await
+            .expect("cases")
+            .into_iter()
+            .map(|c| (c.id, c.given_name, c.district, c.target_groups))
+            .collect()
+    };
+    let seeded = registrations().await;
+    assert!(seeded.iter().all(|(_, name, _, _)| !name.is_empty()));
+    migration::Migrator::down(&app.db, Some(1))
+        .await
+        .expect("down one");
+    migration::Migrator::up(&app.db, None).await.expect("up");
+    assert_eq!(registrations().await, seeded);
 }

@@ -286,9 +286,10 @@ pub(crate) fn rows(ctx: &Ctx, cases: &[Case], people: &[Person]) -> Vec<shared_c
             let last = c.closed.or(c.assessed).unwrap_or(c.opened);
             let updated_at = at(&mut rng, last).max(created_at);
             let version = 1 + i32::from(c.assessed.is_some()) + i32::from(c.closed.is_some());
+            let person = &people[c.person as usize];
             shared_case::Model {
                 id: c.id,
-                participant_id: people[c.person as usize].id,
+                participant_id: person.id,
                 lead_agency_id: c.lead,
                 coach_id: Some(c.coach),
                 status: c.status,
@@ -296,6 +297,13 @@ pub(crate) fn rows(ctx: &Ctx, cases: &[Case], people: &[Person]) -> Vec<shared_c
                 assessed_on: c.assessed,
                 closed_on: c.closed,
                 outcome: c.outcome,
+                // The generator registers a person once, the same in every case.
+                given_name: person.given.to_owned(),
+                family_name: person.family.to_owned(),
+                district: person.district.to_owned(),
+                target_groups: person.groups.codes(),
+                education_level: person.education,
+                income_source: person.income,
                 created_at,
                 updated_at,
                 version,

@@ -57,7 +57,7 @@ impl Groups {
         self.0 |= Self::bit(g);
     }
 
-    fn codes(self) -> String {
+    pub fn codes(self) -> String {
         let list: Vec<TargetGroup> = Self::ALL.into_iter().filter(|g| self.has(*g)).collect();
         join_codes(&list)
     }
@@ -70,12 +70,12 @@ pub(crate) struct Person {
     pub birth: NaiveDate,
     birth_number: u16,
     pub female: bool,
-    given: &'static str,
-    family: &'static str,
-    district: &'static str,
+    pub given: &'static str,
+    pub family: &'static str,
+    pub district: &'static str,
     pub groups: Groups,
     pub income: IncomeSource,
-    education: EducationLevel,
+    pub education: EducationLevel,
     pub protected: bool,
 }
 

@@ -69,7 +69,7 @@ impl Case {
             .load_one(self.0.participant_id)
             .await
             .map_err(load_err)?
-            .map(|m| Participant::row_in(m, Some(self.0.id)))
+            .map(|m| Participant::row_in(m, self.0.clone()))
             .ok_or(ApiError::NotFound("participant"))?)
     }
     async fn lead_agency(&self, ctx: &Context<'_>) -> Result<Agency> {
@@ -377,23 +377,26 @@ impl CaseMutation {
         let keys = &r.services.pii;
         let (agency_id, staff_id) = (p.agency_id, p.staff_id);
         let tx = write::begin(ctx).await?;
+        let registration = crate::sources::db::participants::Registration {
+            given_name,
+            family_name,
+            district,
+            target_groups: input.target_groups.into_iter().map(Into::into).collect(),
+            education_level: input
+                .education_level
+                .map(Into::into)
+                .unwrap_or(entities::enums::EducationLevel::Unknown),
+            income_source: input
+                .income_source
+                .map(Into::into)
+                .unwrap_or(entities::enums::IncomeSource::Other),
+        };
         let participant = crate::sources::db::participants::find_or_create(
             &tx,
             keys,
             &pnr,
             crate::sources::db::participants::NewParticipant {
-                given_name,
-                family_name,
-                district,
-                target_groups: input.target_groups.into_iter().map(Into::into).collect(),
-                education_level: input
-                    .education_level
-                    .map(Into::into)
-                    .unwrap_or(entities::enums::EducationLevel::Unknown),
-                income_source: input
-                    .income_source
-                    .map(Into::into)
-                    .unwrap_or(entities::enums::IncomeSource::Other),
+                registration: registration.clone(),
                 protected_identity: input.protected_identity,
                 // The registering unit owns a protected identity; without a
                 // unit in the token nobody sees it (denied, not leaked).
@@ -409,6 +412,7 @@ impl CaseMutation {
                 lead_agency_id: agency_id,
                 coach_id,
                 opened_on,
+                registration,
             },
         )
         .await?;

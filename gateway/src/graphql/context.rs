@@ -28,6 +28,9 @@ pub struct Loaders {
     pub org_unit: ByIdLoader<org_unit::Entity>,
     pub staff: ByIdLoader<staff::Entity>,
     pub participant: ByIdLoader<participant::Entity>,
+    /// Cases by id, unscoped: only for a row already reached through its
+    /// case (a placement's), never as a way in.
+    pub case: ByIdLoader<shared_case::Entity>,
     pub ladder_step: ByIdLoader<ladder_step::Entity>,
     pub slot: ByIdLoader<placement_slot::Entity>,
     pub plan_goals: ChildLoader<goal::Entity>,
@@ -90,6 +93,7 @@ impl Loaders {
             org_unit: by_id(db),
             staff: by_id(db),
             participant: by_id(db),
+            case: by_id(db),
             ladder_step: by_id(db),
             slot: by_id(db),
             plan_goals: kids!(goal, PlanId, CreatedAt),

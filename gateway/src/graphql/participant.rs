@@ -12,90 +12,96 @@ use super::{Row, RowTag};
 use crate::sources::db::participants;
 use crate::vocabulary::error::ApiError;
 
-pub struct Participant(pub entities::participant::Model);
+/// A participant as reached through one of their cases. The person's
+/// registration shown (name, district, target groups, education, income
+/// source) is the one that case holds: what its opener entered. Another
+/// agency's registration of the same person, in another collaboration,
+/// stays that agency's.
+pub struct Participant {
+    row: entities::participant::Model,
+    case: entities::shared_case::Model,
+}
 
 impl Participant {
-    /// The participant as a row of the answer, tagged for the policy.
-    pub fn row(m: entities::participant::Model) -> Row<Participant> {
-        Participant::row_in(m, None)
-    }
-
-    /// The participant as reached through `case`: what the registering
-    /// agency recorded about them (their consent-classified fields) then
-    /// flows to another agency under a consent for that case.
-    pub fn row_in(m: entities::participant::Model, case: Option<uuid::Uuid>) -> Row<Participant> {
+    /// The participant as reached through `case`: its registration is the
+    /// case opener's information, which flows to another agency of the
+    /// case under a consent for that case (the consent-classified fields).
+    pub fn row_in(
+        m: entities::participant::Model,
+        case: entities::shared_case::Model,
+    ) -> Row<Participant> {
         let tag = RowTag {
             participant: Some(m.id),
-            owner: m.registered_by_agency_id,
-            case,
+            owner: Some(case.lead_agency_id),
+            case: Some(case.id),
             protected: m.protected_identity,
             owning_unit: m.owning_unit_id,
         };
-        Row::new(Participant(m), tag)
+        Row::new(Participant { row: m, case }, tag)
     }
 }
 
 #[Object]
 impl Participant {
     async fn id(&self) -> ID {
-        self.0.id.into()
+        self.row.id.into()
     }
     async fn version(&self) -> i32 {
-        self.0.version
+        self.row.version
     }
     /// 12 digits (YYYYMMDDNNNC). Null for a protected identity.
     async fn personnummer(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let pnr = rc(ctx)
             .services
             .pii
-            .decrypt_personnummer(&self.0.personnummer_enc)
+            .decrypt_personnummer(&self.row.personnummer_enc)
             .map_err(|e| {
-                ApiError::internal(format!("personnummer of participant {}: {e}", self.0.id))
+                ApiError::internal(format!("personnummer of participant {}: {e}", self.row.id))
             })?;
         Ok(Some(pnr.expose_digits().to_string()))
     }
     async fn given_name(&self) -> Option<&str> {
-        Some(self.0.given_name.as_str())
+        Some(self.case.given_name.as_str())
     }
     async fn family_name(&self) -> Option<&str> {
-        Some(self.0.family_name.as_str())
+        Some(self.case.family_name.as_str())
     }
     async fn birth_year(&self) -> i32 {
-        self.0.birth_year
+        self.row.birth_year
     }
     async fn sex(&self) -> Sex {
-        self.0.sex.into()
+        self.row.sex.into()
     }
     async fn district(&self) -> Option<&str> {
-        Some(self.0.district.as_str())
+        Some(self.case.district.as_str())
     }
     /// Null when withheld: the registering agency's information, shown to
     /// another agency only under a consent (`ECONOMIC_SOCIAL`).
     async fn target_groups(&self) -> Option<Vec<TargetGroup>> {
         Some(super::enums::codes::<entities::enums::TargetGroup, _>(
-            &self.0.target_groups,
+            &self.case.target_groups,
         ))
     }
     async fn education_level(&self) -> EducationLevel {
-        self.0.education_level.into()
+        self.case.education_level.into()
     }
     /// Null when withheld, as `targetGroups`.
     async fn income_source(&self) -> Option<IncomeSource> {
-        Some(self.0.income_source.into())
+        Some(self.case.income_source.into())
     }
     /// Skyddade personuppgifter: shown anonymously.
     async fn protected_identity(&self) -> bool {
-        self.0.protected_identity
+        self.row.protected_identity
     }
     /// Generated test data (never leaves demo and test environments).
     async fn synthetic(&self) -> bool {
-        self.0.synthetic
+        self.row.synthetic
     }
     /// The participant's cases within your scope.
     async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::case::Case>>> {
         children_of(
             &rc(ctx).loaders.participant_cases,
-            self.0.id,
+            self.row.id,
             super::case::Case::row,
         )
         .await
@@ -107,14 +113,14 @@ pub struct ParticipantQuery;
 
 #[Object]
 impl ParticipantQuery {
-    /// A participant with at least one case in your scope (otherwise NOT_FOUND).
+    /// A participant with at least one case in your scope (otherwise
+    /// NOT_FOUND), as the newest of those cases registered them.
     async fn participant(&self, ctx: &Context<'_>, id: ID) -> Result<Row<Participant>> {
         let r = rc(ctx);
         r.principal()?;
         let id = input::id("id", &id)?;
-        Ok(Participant::row(
-            participants::get_visible(r.db(), &r.scope, id).await?,
-        ))
+        let participant = participants::get_visible(r.db(), &r.scope, id).await?;
+        through_newest_case(ctx, participant).await
     }
 
     /// Looks a person up by personnummer (10 or 12 digits, with or without
@@ -127,9 +133,23 @@ impl ParticipantQuery {
         let r = rc(ctx);
         r.principal()?;
         let pnr = input::personnummer("personnummer", &personnummer)?;
-        Ok(Participant::row(
+        let participant =
             participants::find_visible_by_personnummer(r.db(), &r.services.pii, &r.scope, &pnr)
-                .await?,
-        ))
+                .await?;
+        through_newest_case(ctx, participant).await
     }
+}
+
+/// A participant reached without a case is shown as the newest of their
+/// cases in the caller's scope registered them: never through a case the
+/// caller cannot see.
+async fn through_newest_case(
+    ctx: &Context<'_>,
+    participant: entities::participant::Model,
+) -> Result<Row<Participant>> {
+    let r = rc(ctx);
+    let case = crate::sources::db::cases::newest_visible_of(r.db(), &r.scope, participant.id)
+        .await?
+        .ok_or(ApiError::NotFound("participant"))?;
+    Ok(Participant::row_in(participant, case))
 }

@@ -117,14 +117,18 @@ impl Placement {
             .ok_or(ApiError::NotFound("placement slot"))?)
     }
     async fn participant(&self, ctx: &Context<'_>) -> Result<Row<Participant>> {
-        Ok(rc(ctx)
-            .loaders
-            .participant
-            .load_one(self.0.participant_id)
-            .await
-            .map_err(load_err)?
-            .map(|m| Participant::row_in(m, Some(self.0.case_id)))
-            .ok_or(ApiError::NotFound("participant"))?)
+        let loaders = &rc(ctx).loaders;
+        // The placement was reached in scope, so its case is too: shown as
+        // that case registered them.
+        let (participant, case) = futures::try_join!(
+            loaders.participant.load_one(self.0.participant_id),
+            loaders.case.load_one(self.0.case_id),
+        )
+        .map_err(load_err)?;
+        match (participant, case) {
+            (Some(p), Some(c)) => Ok(Participant::row_in(p, c)),
+            _ => Err(ApiError::NotFound("participant").into()),
+        }
     }
 }
 

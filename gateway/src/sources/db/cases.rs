@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use entities::enums::{CaseOutcome, CaseStatus, ConsentCategory, TargetGroup};
-use entities::{case_member, participant, shared_case};
+use entities::{case_member, shared_case};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveEnum, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
@@ -24,9 +24,10 @@ pub struct CaseFilter {
 }
 
 /// Cases whose participant is in a target group, as `viewer` may know it:
-/// target groups are the registering agency's information, so only people
-/// it registered, or whose registrar released them by consent (`today`),
-/// can match. Otherwise the filter would tell what the field withholds.
+/// target groups are the information of the agency that opened the case,
+/// so only cases it opened, or whose opener released them by consent
+/// (`today`), can match. Otherwise the filter would tell what the field
+/// withholds.
 #[derive(Debug, Clone)]
 pub struct TargetGroupFilter {
     pub group: TargetGroup,
@@ -74,20 +75,15 @@ fn filter_condition(scope: &CaseScope, f: &CaseFilter) -> Condition {
         );
     }
     if let Some(t) = &f.target_group {
-        let mut people = Query::select()
-            .column(participant::Column::Id)
-            .from(participant::Entity)
-            .and_where(super::list_holds(
-                (participant::Entity, participant::Column::TargetGroups),
-                &t.group.to_value(),
-            ))
-            .to_owned();
+        c = c.add(super::list_holds(
+            (shared_case::Entity, shared_case::Column::TargetGroups),
+            &t.group.to_value(),
+        ));
         if let Some(category) = t.category {
-            people.and_where(super::consent::registrar_released_sql(
+            c = c.add(super::consent::opener_released_sql(
                 t.viewer, category, t.today,
             ));
         }
-        c = c.add(shared_case::Column::ParticipantId.in_subquery(people));
     }
     if let Some(from) = f.opened_from {
         c = c.add(shared_case::Column::OpenedOn.gte(from));
@@ -151,11 +147,28 @@ pub async fn get_visible(
         .ok_or(ApiError::NotFound("case"))
 }
 
+/// The participant's newest case in the caller's scope, if any.
+pub async fn newest_visible_of(
+    db: &impl ConnectionTrait,
+    scope: &CaseScope,
+    participant_id: Uuid,
+) -> ApiResult<Option<shared_case::Model>> {
+    Ok(shared_case::Entity::find()
+        .filter(shared_case::Column::ParticipantId.eq(participant_id))
+        .filter(scope.case_condition())
+        .order_by_desc(shared_case::Column::OpenedOn)
+        .order_by_desc(shared_case::Column::Id)
+        .one(db)
+        .await?)
+}
+
 pub struct NewCase {
     pub participant_id: Uuid,
     pub lead_agency_id: Uuid,
     pub coach_id: Option<Uuid>,
     pub opened_on: NaiveDate,
+    /// The person as the opener registers them for this case.
+    pub registration: super::participants::Registration,
 }
 
 /// Opens a case with the lead agency (and the coach, if any) as members.
@@ -172,6 +185,12 @@ pub async fn open(db: &impl ConnectionTrait, n: NewCase) -> ApiResult<shared_cas
         assessed_on: Set(None),
         closed_on: Set(None),
         outcome: Set(None),
+        given_name: Set(n.registration.given_name),
+        family_name: Set(n.registration.family_name),
+        district: Set(n.registration.district),
+        target_groups: Set(entities::enums::join_codes(&n.registration.target_groups)),
+        education_level: Set(n.registration.education_level),
+        income_source: Set(n.registration.income_source),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),

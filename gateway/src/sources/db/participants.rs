@@ -53,13 +53,21 @@ pub async fn get_visible(
         .ok_or(ApiError::NotFound("participant"))
 }
 
-pub struct NewParticipant {
+/// What an agency registers about a person when it opens a case for them.
+/// Each case keeps its opener's (see `shared_case`); the participant row
+/// keeps the first registration, for the statistics.
+#[derive(Debug, Clone)]
+pub struct Registration {
     pub given_name: String,
     pub family_name: String,
     pub district: String,
     pub target_groups: Vec<TargetGroup>,
     pub education_level: EducationLevel,
     pub income_source: IncomeSource,
+}
+
+pub struct NewParticipant {
+    pub registration: Registration,
     pub protected_identity: bool,
     /// The unit that alone sees a protected identity (the registering unit).
     pub owning_unit_id: Option<uuid::Uuid>,
@@ -75,25 +83,46 @@ pub async fn find_or_create(
     n: NewParticipant,
 ) -> ApiResult<participant::Model> {
     if let Some(existing) = find_by_personnummer(db, keys, pnr).await? {
+        // Protected identity is raised by whoever learns of it and never
+        // lowered by a later registration: a later caller's `false` says
+        // only that they did not know. Raised, it belongs to the raiser's
+        // unit (the one that knows why).
+        if n.protected_identity && !existing.protected_identity {
+            participant::Entity::update_many()
+                .col_expr(participant::Column::ProtectedIdentity, true.into())
+                .col_expr(participant::Column::OwningUnitId, n.owning_unit_id.into())
+                .col_expr(
+                    participant::Column::Version,
+                    sea_orm::sea_query::Expr::col(participant::Column::Version).add(1),
+                )
+                .filter(participant::Column::Id.eq(existing.id))
+                .exec(db)
+                .await?;
+            return participant::Entity::find_by_id(existing.id)
+                .one(db)
+                .await?
+                .ok_or(ApiError::NotFound("participant"));
+        }
         return Ok(existing);
     }
+    let r = n.registration;
     let now = super::now();
     let id = super::new_id();
     let row = participant::ActiveModel {
         id: Set(id),
         personnummer_enc: Set(keys.encrypt_personnummer(pnr)),
         personnummer_hash: Set(keys.lookup_hash(pnr)),
-        given_name: Set(n.given_name),
-        family_name: Set(n.family_name),
+        given_name: Set(r.given_name),
+        family_name: Set(r.family_name),
         birth_year: Set(pnr.birth_year()),
         sex: Set(match pnr.sex() {
             pii::personnummer::Sex::Female => Sex::Female,
             pii::personnummer::Sex::Male => Sex::Male,
         }),
-        district: Set(n.district),
-        target_groups: Set(entities::enums::join_codes(&n.target_groups)),
-        education_level: Set(n.education_level),
-        income_source: Set(n.income_source),
+        district: Set(r.district),
+        target_groups: Set(entities::enums::join_codes(&r.target_groups)),
+        education_level: Set(r.education_level),
+        income_source: Set(r.income_source),
         protected_identity: Set(n.protected_identity),
         owning_unit_id: Set(n.protected_identity.then_some(n.owning_unit_id).flatten()),
         registered_by_agency_id: Set(Some(n.registered_by_agency_id)),
