@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::audit::ChainKey;
 use crate::config::{
-    AgencyConfig, AgencyKindConfig, CacheConfig, Config, CryptoConfig, DatabaseConfig,
+    AgencyConfig, AgencyKindConfig, AuditConfig, CacheConfig, Config, CryptoConfig, DatabaseConfig,
     LimitsConfig, LogFormat, ServerConfig, TelemetryConfig,
 };
 use pii::crypto::PiiKeys;
@@ -105,10 +106,38 @@ pub fn load_or_create_keys(data_dir: &Path) -> std::io::Result<(SecretString, Se
     Ok((enc.as_str().into(), lookup.as_str().into()))
 }
 
+/// The file in a demo's data directory that holds its audit chain key.
+pub const CHAIN_KEY_FILE: &str = "audit-chain.key";
+
+/// The file in a demo's data directory its audit checkpoints are appended to.
+pub const CHECKPOINT_FILE: &str = "audit-checkpoints.jsonl";
+
+/// The demo's audit chain key: made once per data directory, kept in
+/// [`CHAIN_KEY_FILE`] (mode 0600). Beside the database, so it anchors
+/// nothing against whoever holds the directory: a demo, not a deployment.
+pub fn load_or_create_chain_key(data_dir: &Path) -> std::io::Result<SecretString> {
+    let path = data_dir.join(CHAIN_KEY_FILE);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok(Zeroizing::new(text).trim().into());
+    }
+    let key = ChainKey::generate().encode();
+    // Readable by its owner only from the start.
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        file.mode(0o600);
+    }
+    std::io::Write::write_all(&mut file.open(&path)?, key.as_bytes())?;
+    Ok(key.as_str().into())
+}
+
 /// The whole demo configuration for a data directory and listen address.
 pub fn demo_config(data_dir: &Path, listen: SocketAddr) -> std::io::Result<Config> {
     std::fs::create_dir_all(data_dir)?;
     let (enc, lookup) = load_or_create_keys(data_dir)?;
+    let chain_key = load_or_create_chain_key(data_dir)?;
     let db_path: PathBuf = data_dir.join("gateway.sqlite");
     // The shipped policy, copied once so it can be edited and reloaded.
     let policy_path = data_dir.join("policy.toml");
@@ -150,6 +179,11 @@ pub fn demo_config(data_dir: &Path, listen: SocketAddr) -> std::io::Result<Confi
         },
         dashboard: Default::default(),
         persisted_queries: Default::default(),
+        audit: AuditConfig {
+            chain_key: Some(chain_key),
+            checkpoint_file: Some(data_dir.join(CHECKPOINT_FILE)),
+            ..AuditConfig::default()
+        },
     })
 }
 

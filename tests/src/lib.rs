@@ -187,6 +187,15 @@ impl TestAppBuilder {
             policy: Default::default(),
             dashboard: Default::default(),
             persisted_queries: Default::default(),
+            audit: gateway::config::AuditConfig {
+                chain_key: Some(
+                    gateway::audit::ChainKey::generate()
+                        .encode()
+                        .as_str()
+                        .into(),
+                ),
+                ..Default::default()
+            },
         };
         for f in self.configure {
             f(&mut config);
@@ -287,6 +296,11 @@ impl TestApp {
 
     pub async fn start() -> TestApp {
         Self::builder().start().await
+    }
+
+    /// The key the gateway's audit log is hashed with (`audit.chain_key`).
+    pub fn chain_key(&self) -> gateway::audit::ChainKey {
+        gateway::audit::ChainKey::from_config(&self.config.audit).expect("the test's chain key")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -5,7 +5,9 @@
 
 use chrono::{Duration, DurationRound, TimeDelta, Utc};
 use entities::{audit_event, audit_head, audit_participant};
-use gateway::audit::{self, AuditLog, Decision, NewEvent, Problem, VerifyReport, GENESIS};
+use gateway::audit::{
+    self, Anchors, AuditLog, ChainKey, Decision, NewEvent, Problem, VerifyReport, GENESIS,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
@@ -49,15 +51,33 @@ fn people(n: usize) -> Vec<Uuid> {
 }
 
 /// `count` events appended one request at a time.
-async fn append(db: &DatabaseConnection, count: usize, people: &[Uuid]) {
-    let log = AuditLog::new();
+async fn append(app: &TestApp, count: usize, people: &[Uuid]) {
+    let log = AuditLog::new(app.chain_key());
     for n in 0..count {
-        log.record(db, &[event(n, people)]).await.expect("record");
+        log.record(&app.db, &[event(n, people)])
+            .await
+            .expect("record");
     }
 }
 
-async fn verify(db: &DatabaseConnection) -> VerifyReport {
-    audit::verify(db).await.expect("verify reads the log")
+/// Verified with the gateway's key, every event keyed, no checkpoints.
+async fn verify(app: &TestApp) -> VerifyReport {
+    verify_with(app, Anchors::new(app.chain_key())).await
+}
+
+async fn verify_with(app: &TestApp, anchors: Anchors) -> VerifyReport {
+    audit::verify(&app.db, &anchors)
+        .await
+        .expect("verify reads the log")
+}
+
+fn intact(events: u64, head: &str) -> VerifyReport {
+    VerifyReport::Intact {
+        events,
+        head: head.into(),
+        unkeyed: 0,
+        checkpoints: 0,
+    }
 }
 
 async fn row(db: &DatabaseConnection, seq: i64) -> audit_event::Model {
@@ -100,6 +120,41 @@ async fn overwrite(db: &DatabaseConnection, model: audit_event::Model) {
         .expect("overwrite event");
 }
 
+/// Recomputes `hash` and `prev_hash` of the events in `seqs` with `hash`,
+/// then points the head at the newest event: what someone who can write
+/// the tables does to hide a change.
+async fn rehash(
+    db: &DatabaseConnection,
+    seqs: std::ops::RangeInclusive<i64>,
+    hash: impl Fn(&audit_event::Model) -> String,
+) {
+    let mut prev_hash = match *seqs.start() {
+        1 => GENESIS.to_string(),
+        seq => row(db, seq - 1).await.hash,
+    };
+    for seq in seqs {
+        let mut r = row(db, seq).await;
+        r.prev_hash = prev_hash;
+        r.hash = hash(&r);
+        prev_hash = r.hash.clone();
+        overwrite(db, r).await;
+    }
+    let newest = rows(db).await.pop().expect("an event");
+    move_head(db, newest.seq).await;
+}
+
+/// Points the head at the event `seq`, as the gateway would have left it.
+async fn move_head(db: &DatabaseConnection, seq: i64) {
+    audit_head::ActiveModel {
+        id: Set(1),
+        last_seq: Set(seq),
+        last_hash: Set(row(db, seq).await.hash),
+    }
+    .update(db)
+    .await
+    .expect("move the head");
+}
+
 fn broken(seq: i64, problem: Problem) -> VerifyReport {
     VerifyReport::Broken { seq, problem }
 }
@@ -108,14 +163,8 @@ fn broken(seq: i64, problem: Problem) -> VerifyReport {
 async fn appends_are_chained_and_verify_as_intact() {
     let app = TestApp::start().await;
     let db = &app.db;
-    let log = AuditLog::new();
-    assert_eq!(
-        verify(db).await,
-        VerifyReport::Intact {
-            events: 0,
-            head: GENESIS.into()
-        }
-    );
+    let log = AuditLog::new(app.chain_key());
+    assert_eq!(verify(&app).await, intact(0, GENESIS));
 
     let who = people(3);
     log.record(db, &[event(0, &who)]).await.expect("one event");
@@ -151,7 +200,7 @@ async fn appends_are_chained_and_verify_as_intact() {
         // Every column round-trips, at microseconds, so the row re-hashes.
         let e = event(n, &who);
         assert_eq!(r.at.timestamp_subsec_nanos() % 1000, 0, "microseconds");
-        assert_eq!(r.hash, audit::event_hash(r));
+        assert_eq!(r.hash, audit::event_hash(&app.chain_key(), r));
         assert_eq!(r.decision, e.decision.as_str());
         assert_eq!(r.trace_id, e.trace_id);
         assert_eq!(
@@ -165,16 +214,13 @@ async fn appends_are_chained_and_verify_as_intact() {
         .expect("head")
         .expect("head row");
     assert_eq!((head.last_seq, &head.last_hash), (5, &all[4].hash));
+    assert_eq!(verify(&app).await, intact(5, &all[4].hash));
     assert_eq!(
-        verify(db).await,
-        VerifyReport::Intact {
-            events: 5,
-            head: all[4].hash.clone()
-        }
-    );
-    assert_eq!(
-        verify(db).await.to_string(),
-        format!("audit log intact: 5 events, head {}", all[4].hash)
+        verify(&app).await.to_string(),
+        format!(
+            "audit log intact: 5 events, head {}; no checkpoints checked",
+            all[4].hash
+        )
     );
 }
 
@@ -185,19 +231,19 @@ async fn concurrent_appends_stay_one_chain() {
     let mut tasks = Vec::new();
     // 50 reads recording at once, as concurrent requests do.
     for n in 0..50 {
-        let (db, who) = (app.db.clone(), who.clone());
+        let (db, who, key) = (app.db.clone(), who.clone(), app.chain_key());
         tasks.push(tokio::spawn(async move {
-            AuditLog::new().record(&db, &[event(n, &who)]).await
+            AuditLog::new(key).record(&db, &[event(n, &who)]).await
         }));
     }
     // Writes commit their own transactions; they do not queue on the
     // process's mutex, so only the database lock keeps them in line (as it
     // does for appends from other replicas).
     for n in 0..50 {
-        let (db, who) = (app.db.clone(), who.clone());
+        let (db, who, key) = (app.db.clone(), who.clone(), app.chain_key());
         tasks.push(tokio::spawn(async move {
             let tx = db.begin().await.expect("begin");
-            AuditLog::new()
+            AuditLog::new(key)
                 .commit(tx, &[event(n, &who), event(n + 1, &who)])
                 .await
         }));
@@ -205,7 +251,7 @@ async fn concurrent_appends_stay_one_chain() {
     for t in tasks {
         t.await.expect("task").expect("append");
     }
-    let report = verify(&app.db).await;
+    let report = verify(&app).await;
     assert!(report.is_intact(), "{report}");
     assert!(
         matches!(report, VerifyReport::Intact { events: 150, .. }),
@@ -223,7 +269,10 @@ async fn replicas_that_remember_their_heads_stay_one_chain() {
     // The gateway's own connection, whose statements are counted.
     let db = app.services.db.clone();
     let who = people(4);
-    let (a, b) = (AuditLog::new(), AuditLog::new());
+    let (a, b) = (
+        AuditLog::new(app.chain_key()),
+        AuditLog::new(app.chain_key()),
+    );
     a.record(&db, &[event(0, &who)])
         .await
         .expect("a reads the head");
@@ -276,7 +325,7 @@ async fn replicas_that_remember_their_heads_stay_one_chain() {
     for t in tasks {
         t.await.expect("task").expect("append");
     }
-    let report = verify(&db).await;
+    let report = verify(&app).await;
     assert!(
         matches!(report, VerifyReport::Intact { events: 48, .. }),
         "{report}"
@@ -293,7 +342,7 @@ async fn an_append_queued_behind_another_replica_chains_onto_the_newest_head() {
     let app = TestApp::start().await;
     let db = app.services.db.clone();
     let who = people(2);
-    let log = AuditLog::new();
+    let log = AuditLog::new(app.chain_key());
     log.record(&db, &[event(0, &who)])
         .await
         .expect("the head is known");
@@ -321,7 +370,8 @@ async fn an_append_queued_behind_another_replica_chains_onto_the_newest_head() {
             prev_hash: head.last_hash.clone(),
             hash: String::new(),
         };
-        theirs.hash = audit::event_hash(&theirs);
+        // The other replica holds the key too.
+        theirs.hash = audit::event_hash(&app.chain_key(), &theirs);
         theirs
             .clone()
             .into_active_model()
@@ -357,7 +407,7 @@ async fn an_append_queued_behind_another_replica_chains_onto_the_newest_head() {
     assert_eq!(all[1].hash, theirs_committed[0]);
     assert_eq!(all[2].prev_hash, all[1].hash, "chained onto theirs");
     assert_eq!(all[3].prev_hash, all[2].hash);
-    let report = verify(&db).await;
+    let report = verify(&app).await;
     assert!(
         matches!(report, VerifyReport::Intact { events: 4, .. }),
         "{report}"
@@ -383,12 +433,12 @@ async fn a_write_in_progress_does_not_stall_reads() {
     let started = std::time::Instant::now();
     let reads: Vec<_> = (0..10)
         .map(|n| {
-            let (db, who) = (app.db.clone(), who.clone());
-            tokio::spawn(async move { AuditLog::new().record(&db, &[event(n, &who)]).await })
+            let (db, who, key) = (app.db.clone(), who.clone(), app.chain_key());
+            tokio::spawn(async move { AuditLog::new(key).record(&db, &[event(n, &who)]).await })
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    AuditLog::new()
+    AuditLog::new(app.chain_key())
         .commit(tx, &[event(10, &who)])
         .await
         .expect("the write's event");
@@ -400,29 +450,30 @@ async fn a_write_in_progress_does_not_stall_reads() {
         "appends waited {:?}",
         started.elapsed()
     );
-    let report = verify(&app.db).await;
+    let report = verify(&app).await;
     assert!(
         matches!(report, VerifyReport::Intact { events: 11, .. }),
         "{report}"
     );
 }
 
-/// Ten events over three people, then the change `tamper` makes.
+/// Ten events over three people, then the change `tamper` makes (given
+/// the database and, for tamperers who hold it, the chain key).
 async fn after<F>(tamper: F) -> (TestApp, VerifyReport)
 where
-    F: AsyncFnOnce(&DatabaseConnection),
+    F: AsyncFnOnce(&DatabaseConnection, &ChainKey),
 {
     let app = TestApp::start().await;
-    append(&app.db, 10, &people(3)).await;
-    assert!(verify(&app.db).await.is_intact());
-    tamper(&app.db).await;
-    let report = verify(&app.db).await;
+    append(&app, 10, &people(3)).await;
+    assert!(verify(&app).await.is_intact());
+    tamper(&app.db, &app.chain_key()).await;
+    let report = verify(&app).await;
     (app, report)
 }
 
 #[tokio::test]
 async fn an_updated_column_is_named() {
-    let (_app, report) = after(async |db| {
+    let (_app, report) = after(async |db, _| {
         audit_event::Entity::update_many()
             .col_expr(audit_event::Column::Subject, Expr::value("someone-else"))
             .filter(audit_event::Column::Seq.eq(5))
@@ -442,7 +493,7 @@ async fn an_updated_column_is_named() {
 
 #[tokio::test]
 async fn a_changed_timestamp_is_named() {
-    let (_app, report) = after(async |db| {
+    let (_app, report) = after(async |db, _| {
         let r = row(db, 3).await;
         let at = r.at - TimeDelta::microseconds(1);
         overwrite(db, audit_event::Model { at, ..r }).await;
@@ -451,22 +502,225 @@ async fn a_changed_timestamp_is_named() {
     assert_eq!(report, broken(3, Problem::ContentChanged));
 }
 
+/// Rehashed with the key (the gateway's own process could): the next
+/// event's link still breaks.
 #[tokio::test]
 async fn a_rehashed_change_breaks_the_next_link() {
-    let (_app, report) = after(async |db| {
+    let (_app, report) = after(async |db, key| {
         let mut r = row(db, 5).await;
         r.decision = "allowed".into();
         r.fields = String::new();
-        r.hash = audit::event_hash(&r);
+        r.hash = audit::event_hash(key, &r);
         overwrite(db, r).await;
     })
     .await;
     assert_eq!(report, broken(6, Problem::PrevHashMismatch));
 }
 
+/// Someone who can write the tables, but has not the chain key, changes an
+/// event and rehashes the chain from it to the head, head included: with
+/// plain SHA-256 as the gateway hashed before the chain was keyed, or with
+/// a key of their own. Either way the changed event is named.
+#[tokio::test]
+async fn a_change_rehashed_without_the_key_is_named() {
+    async fn change(db: &DatabaseConnection) {
+        let r = row(db, 5).await;
+        let subject = "someone-else".into();
+        overwrite(db, audit_event::Model { subject, ..r }).await;
+    }
+    let (app, report) = after(async |db, _| {
+        change(db).await;
+        rehash(db, 5..=10, audit::unkeyed_hash).await;
+    })
+    .await;
+    assert_eq!(report, broken(5, Problem::UnkeyedAfterKeyed));
+    assert!(
+        report.to_string().starts_with(
+            "audit log broken at event 5: hashed without the chain key after keyed events"
+        ),
+        "{report}"
+    );
+    // Also where unkeyed events are allowed (a log begun before the key):
+    // an unkeyed event after keyed ones is not one of them.
+    let lenient = Anchors {
+        unkeyed_until: 10,
+        ..Anchors::new(app.chain_key())
+    };
+    assert_eq!(
+        verify_with(&app, lenient).await,
+        broken(5, Problem::UnkeyedAfterKeyed)
+    );
+    // The whole log rehashed: no event may be unkeyed in a log begun keyed.
+    let (_app, report) = after(async |db, _| {
+        change(db).await;
+        rehash(db, 1..=10, audit::unkeyed_hash).await;
+    })
+    .await;
+    assert_eq!(report, broken(1, Problem::Unkeyed { unkeyed_until: 0 }));
+
+    let their_key = ChainKey::generate();
+    let (app, report) = after(async |db, _| {
+        change(db).await;
+        rehash(db, 5..=10, |r| audit::event_hash(&their_key, r)).await;
+    })
+    .await;
+    assert_eq!(report, broken(5, Problem::ContentChanged));
+    // And verify given another key than the gateway's finds nothing intact.
+    assert_eq!(
+        verify_with(&app, Anchors::new(ChainKey::generate())).await,
+        broken(1, Problem::ContentChanged)
+    );
+}
+
+/// A log begun before the chain was keyed: its first events carry unkeyed
+/// hashes (as the gateway wrote them then) and keyed ones follow. verify
+/// accepts the unkeyed ones up to `audit.unkeyed_until` and no further, and
+/// rewriting them still shows: the first keyed event's MAC covers the hash
+/// of the last unkeyed one.
+#[tokio::test]
+async fn unkeyed_events_from_before_the_key_verify_up_to_the_switch() {
+    let app = TestApp::start().await;
+    let who = people(3);
+    append(&app, 4, &who).await;
+    rehash(&app.db, 1..=4, audit::unkeyed_hash).await;
+    let log = AuditLog::new(app.chain_key());
+    for n in 4..7 {
+        log.record(&app.db, &[event(n, &who)])
+            .await
+            .expect("record");
+    }
+    let until = |unkeyed_until| Anchors {
+        unkeyed_until,
+        ..Anchors::new(app.chain_key())
+    };
+    let report = verify_with(&app, until(4)).await;
+    assert!(
+        matches!(
+            report,
+            VerifyReport::Intact {
+                events: 7,
+                unkeyed: 4,
+                ..
+            }
+        ),
+        "{report}"
+    );
+    assert!(
+        report.to_string().contains("; the first 4 unkeyed"),
+        "{report}"
+    );
+    assert_eq!(
+        verify_with(&app, until(3)).await,
+        broken(4, Problem::Unkeyed { unkeyed_until: 3 })
+    );
+    assert_eq!(
+        verify(&app).await,
+        broken(1, Problem::Unkeyed { unkeyed_until: 0 })
+    );
+
+    let r = row(&app.db, 2).await;
+    let decision = "allowed".into();
+    overwrite(&app.db, audit_event::Model { decision, ..r }).await;
+    rehash(&app.db, 2..=4, audit::unkeyed_hash).await;
+    assert_eq!(
+        verify_with(&app, until(4)).await,
+        broken(5, Problem::PrevHashMismatch)
+    );
+}
+
+/// Deleting the newest events and moving the head back to the last one
+/// left leaves a chain intact in itself; the checkpoints, written outside
+/// the database as the events were appended, show the cut, and appending
+/// again after it does not hide it.
+#[tokio::test]
+async fn a_cut_off_tail_with_the_head_moved_back_is_named_by_the_checkpoints() {
+    let app = TestApp::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("checkpoints.jsonl");
+    let config = gateway::config::AuditConfig {
+        checkpoint_file: Some(file.clone()),
+        checkpoint_every: 4,
+        ..app.config.audit.clone()
+    };
+    let log = AuditLog::from_config(&config, None).expect("the audit config");
+    let who = people(3);
+    for n in 0..10 {
+        log.record(&app.db, &[event(n, &who)])
+            .await
+            .expect("record");
+    }
+    // As the timer or shutdown would.
+    log.checkpoint_now();
+    let checkpoints = audit::checkpoint::read_file(&file).expect("checkpoints");
+    let seqs: Vec<i64> = checkpoints.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, [4, 8, 10]);
+    let text = std::fs::read_to_string(&file).expect("the file");
+    assert!(!text.contains("coach") && !text.contains(&who[0].to_string()));
+    let anchored = |checkpoints: &[audit::Checkpoint]| {
+        Anchors::new(app.chain_key()).with_checkpoints(checkpoints.to_vec())
+    };
+    let report = verify_with(&app, anchored(&checkpoints)).await;
+    assert!(
+        matches!(
+            report,
+            VerifyReport::Intact {
+                events: 10,
+                checkpoints: 3,
+                ..
+            }
+        ),
+        "{report}"
+    );
+
+    delete_event(&app.db, 10).await;
+    delete_event(&app.db, 9).await;
+    move_head(&app.db, 8).await;
+    assert!(verify(&app).await.is_intact(), "no checkpoints, no trace");
+    // What checkpoints cannot show: events after the newest one.
+    assert!(verify_with(&app, anchored(&checkpoints[..2]))
+        .await
+        .is_intact());
+    let report = verify_with(&app, anchored(&checkpoints)).await;
+    assert_eq!(
+        report,
+        broken(
+            9,
+            Problem::CheckpointPastEnd {
+                last_present: 8,
+                checkpoint_seq: 10
+            }
+        )
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("events after seq 8 deleted (a checkpoint records seq 10)"),
+        "{report}"
+    );
+
+    // The gateway appends on after the cut: 9 to 11 anew.
+    for n in 0..3 {
+        log.record(&app.db, &[event(n, &who)])
+            .await
+            .expect("record");
+    }
+    log.checkpoint_now();
+    assert_eq!(
+        verify_with(&app, anchored(&checkpoints)).await,
+        broken(10, Problem::CheckpointMismatch)
+    );
+    let all = audit::checkpoint::read_file(&file).expect("checkpoints");
+    let seqs: Vec<i64> = all.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, [4, 8, 10, 11]);
+    assert_eq!(
+        verify_with(&app, anchored(&all)).await,
+        broken(10, Problem::CheckpointMismatch)
+    );
+}
+
 #[tokio::test]
 async fn a_deleted_middle_event_is_named() {
-    let (_app, report) = after(async |db| delete_event(db, 5).await).await;
+    let (_app, report) = after(async |db, _| delete_event(db, 5).await).await;
     assert_eq!(report, broken(5, Problem::Missing));
     assert_eq!(
         report.to_string(),
@@ -476,7 +730,7 @@ async fn a_deleted_middle_event_is_named() {
 
 #[tokio::test]
 async fn deleted_newest_events_are_named() {
-    let (_app, report) = after(async |db| {
+    let (_app, report) = after(async |db, _| {
         delete_event(db, 10).await;
         delete_event(db, 9).await;
     })
@@ -499,7 +753,7 @@ async fn deleted_newest_events_are_named() {
 
 #[tokio::test]
 async fn swapped_events_are_named() {
-    let (_app, report) = after(async |db| {
+    let (_app, report) = after(async |db, _| {
         let (four, seven) = (row(db, 4).await, row(db, 7).await);
         overwrite(db, audit_event::Model { seq: 4, ..seven }).await;
         overwrite(db, audit_event::Model { seq: 7, ..four }).await;
@@ -511,10 +765,10 @@ async fn swapped_events_are_named() {
 #[tokio::test]
 async fn a_replaced_newest_event_is_named() {
     // Rewritten and rehashed: its own hash and link are fine; only the head disagrees.
-    let (_app, report) = after(async |db| {
+    let (_app, report) = after(async |db, key| {
         let mut r = row(db, 10).await;
         r.subject = "someone-else".into();
-        r.hash = audit::event_hash(&r);
+        r.hash = audit::event_hash(key, &r);
         overwrite(db, r).await;
     })
     .await;
@@ -523,7 +777,7 @@ async fn a_replaced_newest_event_is_named() {
 
 #[tokio::test]
 async fn an_event_appended_behind_the_heads_back_is_named() {
-    let (_app, report) = after(async |db| {
+    let (_app, report) = after(async |db, key| {
         let last = row(db, 10).await;
         let mut forged = audit_event::Model {
             seq: 11,
@@ -531,7 +785,7 @@ async fn an_event_appended_behind_the_heads_back_is_named() {
             subject: "nobody".into(),
             ..last
         };
-        forged.hash = audit::event_hash(&forged);
+        forged.hash = audit::event_hash(key, &forged);
         forged
             .into_active_model()
             .reset_all()
@@ -547,7 +801,7 @@ async fn an_event_appended_behind_the_heads_back_is_named() {
 async fn a_hidden_access_in_the_index_is_named() {
     // Removing a person from the index would hide the access from their
     // access log while the chain itself stays intact.
-    let (_app, report) = after(async |db| {
+    let (_app, report) = after(async |db, _| {
         audit_participant::Entity::delete_many()
             .filter(audit_participant::Column::Seq.eq(3))
             .exec(db)
@@ -560,7 +814,7 @@ async fn a_hidden_access_in_the_index_is_named() {
 
 #[tokio::test]
 async fn a_deleted_head_is_named() {
-    let (app, report) = after(async |db| {
+    let (app, report) = after(async |db, _| {
         audit_head::Entity::delete_by_id(1)
             .exec(db)
             .await
@@ -569,7 +823,7 @@ async fn a_deleted_head_is_named() {
     .await;
     assert_eq!(report, broken(11, Problem::HeadMissing));
     // And appending refuses instead of starting a new chain.
-    let err = AuditLog::new()
+    let err = AuditLog::new(app.chain_key())
         .record(&app.db, &[event(0, &people(1))])
         .await
         .expect_err("no head");
@@ -581,18 +835,18 @@ async fn verify_streams_more_than_a_page() {
     let app = TestApp::start().await;
     let who = people(4);
     // 2500 events in batches (verify reads 1000 at a time).
-    let log = AuditLog::new();
+    let log = AuditLog::new(app.chain_key());
     for chunk in 0..25 {
         let batch: Vec<_> = (0..100).map(|n| event(chunk * 100 + n, &who)).collect();
         log.record(&app.db, &batch).await.expect("batch");
     }
-    let report = verify(&app.db).await;
+    let report = verify(&app).await;
     assert!(
         matches!(report, VerifyReport::Intact { events: 2500, .. }),
         "{report}"
     );
     delete_event(&app.db, 1500).await;
-    assert_eq!(verify(&app.db).await, broken(1500, Problem::Missing));
+    assert_eq!(verify(&app).await, broken(1500, Problem::Missing));
 }
 
 #[tokio::test]
@@ -602,7 +856,7 @@ async fn the_access_log_comes_from_the_index() {
     let now = Utc::now()
         .duration_trunc(TimeDelta::seconds(1))
         .expect("whole seconds");
-    let log = AuditLog::new();
+    let log = AuditLog::new(app.chain_key());
     let at = |days: i64, who: Vec<Uuid>| NewEvent {
         at: now - Duration::days(days),
         participant_ids: who,
@@ -639,7 +893,7 @@ async fn the_access_log_comes_from_the_index() {
         .expect("trail");
     assert_eq!(trail.rows.len(), 2);
     assert!(trail.truncated, "three events, limit two");
-    assert!(verify(&app.db).await.is_intact());
+    assert!(verify(&app).await.is_intact());
 }
 
 /// Over GraphQL, as the data protection officer.
@@ -647,7 +901,7 @@ async fn the_access_log_comes_from_the_index() {
 async fn auditors_read_the_log_over_graphql() {
     let app = TestApp::start().await;
     let (anna, bo) = (Uuid::new_v4(), Uuid::new_v4());
-    let log = AuditLog::new();
+    let log = AuditLog::new(app.chain_key());
     let batch: Vec<_> = (0..25)
         .map(|n| NewEvent {
             participant_ids: match n % 5 {

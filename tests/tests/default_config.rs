@@ -17,12 +17,13 @@ use gateway::config::Config;
 
 const KEY_1: &str = "0000000000000000000000000000000000000000000000000000000000000001";
 const KEY_2: &str = "0000000000000000000000000000000000000000000000000000000000000002";
+const KEY_3: &str = "0000000000000000000000000000000000000000000000000000000000000003";
 
 fn load(toml: &str) -> Config {
     Config::from_figment(Figment::from(Toml::string(toml))).expect("a valid config")
 }
 
-/// Everything but the two sections without defaults.
+/// Everything but the sections without defaults (and the audit chain key).
 #[test]
 fn the_default_configuration() {
     let config = load(&format!(
@@ -32,6 +33,8 @@ fn the_default_configuration() {
         [crypto]
         personnummer_key = "{KEY_1}"
         lookup_key = "{KEY_2}"
+        [audit]
+        chain_key = "{KEY_3}"
         "#
     ));
     insta::assert_yaml_snapshot!(config, {
@@ -52,6 +55,8 @@ fn the_default_agency_configuration() {
         [crypto]
         personnummer_key = "{KEY_1}"
         lookup_key = "{KEY_2}"
+        [audit]
+        chain_key = "{KEY_3}"
 
         [agencies.region]
         name = "Region"

@@ -97,7 +97,20 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
-    /// Check the audit hash chain: exit 0 when intact, 1 naming the first
-    /// broken link, 2 when it could not be checked.
-    Verify(Target),
+    /// Check the audit hash chain with the chain key (`audit.chain_key`) and
+    /// against checkpoints: exit 0 when intact, 1 naming the first broken
+    /// link, 2 when it could not be checked.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// A file of checkpoints: the `audit.checkpoint_file`, or the gateway's
+    /// JSON log lines (those with target `audit_checkpoint` count); may be
+    /// repeated. Without it, the configured `audit.checkpoint_file` is read
+    /// when it exists.
+    #[arg(long = "checkpoints", value_name = "FILE")]
+    pub checkpoints: Vec<PathBuf>,
 }

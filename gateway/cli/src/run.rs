@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
-use crate::cli::{AuditCommand, Cli, Command, Target};
+use crate::cli::{AuditCommand, Cli, Command, Target, VerifyArgs};
 use gateway::auth::dev_issuer::DevIssuer;
 use gateway::cache::{memory::MemoryCache, redis::RedisCache, Cache};
 use gateway::config::{CacheBackend, Config};
@@ -109,17 +109,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", gateway::graphql::sdl());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit(AuditCommand::Verify(target)) => {
+        Command::Audit(AuditCommand::Verify(args)) => {
             // The exit code is this command's answer (0 intact, 1 broken,
             // 2 not checked), finer than `main`'s success or failure.
-            Ok(ExitCode::from(audit_verify(&target).await))
+            Ok(ExitCode::from(audit_verify(&args).await))
         }
     }
 }
 
 /// `gateway audit verify`: prints the report, returns the exit code.
-async fn audit_verify(target: &Target) -> u8 {
-    match check_audit_chain(target).await {
+async fn audit_verify(args: &VerifyArgs) -> u8 {
+    match check_audit_chain(args).await {
         Ok(report) => {
             println!("{report}");
             if report.is_intact() {
@@ -135,24 +135,62 @@ async fn audit_verify(target: &Target) -> u8 {
     }
 }
 
-async fn check_audit_chain(target: &Target) -> anyhow::Result<gateway::audit::VerifyReport> {
+async fn check_audit_chain(args: &VerifyArgs) -> anyhow::Result<gateway::audit::VerifyReport> {
+    let target = &args.target;
     if let Some(dir) = &target.data_dir {
         // Checking must not create an empty demo where none was (the file
-        // name is the one `demo::demo_config` uses).
+        // name is the one `demo::demo_config` uses), nor a key of its own.
         let db_file = dir.join("gateway.sqlite");
         if !db_file.exists() {
             bail!("no demo database at {}", db_file.display());
         }
+        let key_file = dir.join(demo::CHAIN_KEY_FILE);
+        if !key_file.exists() {
+            bail!(
+                "audit.chain_key: no demo chain key at {}: the log cannot be checked without the key it was hashed with",
+                key_file.display()
+            );
+        }
     }
     let config = target_config(target)?;
+    // Without the key nothing is checked: an unkeyed check proves nothing
+    // against someone who can write the tables.
+    let anchors = gateway::audit::Anchors::from_config(&config.audit)?
+        .with_checkpoints(checkpoints(args, &config)?);
     let db = db::connect(&config.database).await?;
     let manager = migration::SchemaManager::new(&db);
     if !manager.has_table("audit_head").await? {
         bail!("the database has no audit head: run `gateway migrate` first");
     }
-    let report = gateway::audit::verify(&db).await;
+    let report = gateway::audit::verify(&db, &anchors).await;
     db.close().await?;
     Ok(report?)
+}
+
+/// The checkpoints to check against: the files given, else the configured
+/// file if it exists yet. Says on stderr when there are none to read.
+fn checkpoints(
+    args: &VerifyArgs,
+    config: &Config,
+) -> anyhow::Result<Vec<gateway::audit::Checkpoint>> {
+    use gateway::audit::checkpoint::read_file;
+    let mut all = Vec::new();
+    for file in &args.checkpoints {
+        all.extend(read_file(file)?);
+    }
+    if args.checkpoints.is_empty() {
+        match &config.audit.checkpoint_file {
+            Some(file) if file.exists() => all.extend(read_file(file)?),
+            configured => eprintln!(
+                "gateway: no checkpoints{}: events deleted from the end of the log, with its head moved back, cannot be detected",
+                configured
+                    .as_ref()
+                    .map(|f| format!(" ({} does not exist yet)", f.display()))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+    Ok(all)
 }
 
 /// The config a data command works on: the file, or the demo's directory.

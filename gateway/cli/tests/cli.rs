@@ -133,6 +133,7 @@ fn check_config_names_the_broken_key_and_accepts_the_example() {
         .arg(&path)
         .env("GATEWAY_CRYPTO__PERSONNUMMER_KEY", "12".repeat(32))
         .env("GATEWAY_CRYPTO__LOOKUP_KEY", "34".repeat(32))
+        .env("GATEWAY_AUDIT__CHAIN_KEY", "56".repeat(32))
         .output()
         .expect("check-config");
     assert!(!out.status.success());
@@ -142,6 +143,8 @@ fn check_config_names_the_broken_key_and_accepts_the_example() {
     let (enc, lookup) = (dir.path().join("enc"), dir.path().join("lookup"));
     std::fs::write(&enc, "12".repeat(32)).expect("write");
     std::fs::write(&lookup, "34".repeat(32)).expect("write");
+    let chain = dir.path().join("chain");
+    std::fs::write(&chain, "56".repeat(32)).expect("write");
     let example = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../deploy/gateway.example.toml"
@@ -150,6 +153,7 @@ fn check_config_names_the_broken_key_and_accepts_the_example() {
         .args(["check-config", "--config", example])
         .env("GATEWAY_CRYPTO__PERSONNUMMER_KEY_FILE", &enc)
         .env("GATEWAY_CRYPTO__LOOKUP_KEY_FILE", &lookup)
+        .env("GATEWAY_AUDIT__CHAIN_KEY_FILE", &chain)
         .output()
         .expect("check-config");
     assert!(
@@ -173,9 +177,10 @@ fn check_config_refuses_a_policy_naming_a_field_the_schema_lacks() {
     std::fs::write(
         &config,
         format!(
-            "[database]\nurl = \"sqlite://x.sqlite\"\n[crypto]\npersonnummer_key = \"{}\"\nlookup_key = \"{}\"\n[policy]\nfile = \"{}\"\n",
+            "[database]\nurl = \"sqlite://x.sqlite\"\n[crypto]\npersonnummer_key = \"{}\"\nlookup_key = \"{}\"\n[audit]\nchain_key = \"{}\"\n[policy]\nfile = \"{}\"\n",
             "12".repeat(32),
             "34".repeat(32),
+            "56".repeat(32),
             policy.display()
         ),
     )
@@ -210,8 +215,9 @@ fn check_config_refuses_a_policy_naming_a_field_the_schema_lacks() {
 /// intact, 1 naming the first broken link once a row is changed.
 #[test]
 fn audit_verify_exits_1_naming_the_first_broken_link() {
-    use gateway::audit::{AuditLog, Decision, NewEvent};
+    use gateway::audit::{AuditLog, ChainKey, Decision, NewEvent};
     use sea_orm::{ConnectionTrait, Database, Statement};
+    use secrecy::ExposeSecret;
 
     let dir = tempfile::tempdir().expect("tmp");
     let verify = || {
@@ -254,7 +260,12 @@ fn audit_verify_exits_1_naming_the_first_broken_link() {
                 trace_id: None,
             })
             .collect();
-        AuditLog::new().record(&db, &events).await.expect("append");
+        let key = gateway::demo::load_or_create_chain_key(dir.path()).expect("the demo's key");
+        let key = ChainKey::from_encoded(key.expose_secret()).expect("a key");
+        AuditLog::new(key)
+            .record(&db, &events)
+            .await
+            .expect("append");
         db.close().await.expect("close");
     });
     let ok = verify();

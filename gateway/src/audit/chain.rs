@@ -5,15 +5,18 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use entities::{audit_event, audit_head, audit_participant};
+use hmac::Mac;
 use sea_orm::sea_query::{Alias, Expr, InsertStatement, Query, UpdateStatement, ValueTuple};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, EntityTrait, IntoActiveModel, Iterable, QueryFilter, QuerySelect, QueryTrait,
     Statement,
 };
+use sha2::digest::Update;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::key::ChainKey;
 use super::{AuditError, NewEvent};
 
 /// `prev_hash` of the first event, and the head of an empty log.
@@ -22,24 +25,43 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// The `audit_head` row's `id` (the table has this one row).
 pub(super) const HEAD_ID: i32 = 1;
 
-/// Names the encoding, so a future change of it cannot produce a hash
-/// that collides with one of this version.
-const ENCODING: &[u8] = b"samverkan audit event v1";
+/// Names the encoding of keyed hashes (HMAC-SHA256 with the chain key), so
+/// that no keyed hash can equal an unkeyed one or one of another encoding.
+const ENCODING: &[u8] = b"samverkan audit event v2";
+
+/// The encoding of the unkeyed hashes (plain SHA-256) that events had
+/// before the chain was keyed; accepted only up to `audit.unkeyed_until`.
+const UNKEYED_ENCODING: &[u8] = b"samverkan audit event v1";
 
 /// Most index rows in one INSERT (two bind values each).
 const INDEX_CHUNK: usize = 500;
 
-/// Hex SHA-256 over every column of `row` but `hash`, in a fixed order, each
-/// text length-prefixed so no two rows encode alike (`"ab","c"` is not
-/// `"a","bc"`). `at` is taken in whole microseconds since the epoch:
-/// PostgreSQL keeps no more, and SQLite gives back what was stored, so a row
-/// re-hashes identically on either backend. List columns are hashed as
-/// stored, so any change to their text shows.
-pub fn event_hash(row: &audit_event::Model) -> String {
+/// Hex HMAC-SHA256, keyed with the chain key, over every column of `row`
+/// but `hash`, in a fixed order, each text length-prefixed so no two rows
+/// encode alike (`"ab","c"` is not `"a","bc"`). `at` is taken in whole
+/// microseconds since the epoch: PostgreSQL keeps no more, and SQLite gives
+/// back what was stored, so a row re-hashes identically on either backend.
+/// List columns are hashed as stored, so any change to their text shows.
+pub fn event_hash(key: &ChainKey, row: &audit_event::Model) -> String {
+    let mut mac = key.mac();
+    encode(&mut mac, ENCODING, row);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The hash events had before the chain was keyed: plain SHA-256 over the
+/// same encoding under its first version name. Anyone can compute it, so
+/// `verify` accepts it only for the events appended before the key was
+/// introduced (`audit.unkeyed_until`).
+pub fn unkeyed_hash(row: &audit_event::Model) -> String {
     let mut h = Sha256::new();
-    text(&mut h, ENCODING);
-    h.update(row.seq.to_be_bytes());
-    h.update(row.at.timestamp_micros().to_be_bytes());
+    encode(&mut h, UNKEYED_ENCODING, row);
+    hex::encode(h.finalize())
+}
+
+fn encode(h: &mut impl Update, version: &[u8], row: &audit_event::Model) {
+    text(h, version);
+    h.update(&row.seq.to_be_bytes());
+    h.update(&row.at.timestamp_micros().to_be_bytes());
     for t in [
         &row.agency,
         &row.subject,
@@ -49,21 +71,20 @@ pub fn event_hash(row: &audit_event::Model) -> String {
         &row.fields,
         &row.decision,
     ] {
-        text(&mut h, t.as_bytes());
+        text(h, t.as_bytes());
     }
     match &row.trace_id {
-        None => h.update([0u8]),
+        None => h.update(&[0u8]),
         Some(t) => {
-            h.update([1u8]);
-            text(&mut h, t.as_bytes());
+            h.update(&[1u8]);
+            text(h, t.as_bytes());
         }
     }
-    text(&mut h, row.prev_hash.as_bytes());
-    hex::encode(h.finalize())
+    text(h, row.prev_hash.as_bytes());
 }
 
-fn text(h: &mut Sha256, bytes: &[u8]) {
-    h.update((bytes.len() as u64).to_be_bytes());
+fn text(h: &mut impl Update, bytes: &[u8]) {
+    h.update(&(bytes.len() as u64).to_be_bytes());
     h.update(bytes);
 }
 
@@ -111,14 +132,14 @@ struct Chained {
     head: Head,
 }
 
-fn chain(head: &Head, events: &[NewEvent]) -> Chained {
+fn chain(key: &ChainKey, head: &Head, events: &[NewEvent]) -> Chained {
     let mut seq = head.seq;
     let mut prev_hash = head.hash.clone();
     let mut rows = Vec::with_capacity(events.len());
     let mut index = Vec::new();
     for e in events {
         seq += 1;
-        let (row, participants) = to_row(seq, prev_hash, e);
+        let (row, participants) = to_row(key, seq, prev_hash, e);
         prev_hash = row.hash.clone();
         index.extend(participants.into_iter().map(|participant_id| {
             audit_participant::Model {
@@ -158,6 +179,7 @@ fn move_head(from: &Head, to: &Head) -> UpdateStatement {
 /// commit. Returns the head after the events.
 pub(super) async fn append(
     tx: &DatabaseTransaction,
+    key: &ChainKey,
     events: &[NewEvent],
 ) -> Result<Head, AuditError> {
     // Appends take turns on the head row: PostgreSQL locks it with the
@@ -186,7 +208,7 @@ pub(super) async fn append(
         hash: head.last_hash,
     };
 
-    let chained = chain(&head, events);
+    let chained = chain(key, &head, events);
     let new_head = chained.head.clone();
     // Conditional on the head read above: a writer that bypassed the lock
     // makes the head's move fail instead of forking the chain.
@@ -224,10 +246,11 @@ pub(super) async fn append(
 /// not fit in one statement; append with [`append`] instead.
 pub(super) async fn append_after(
     db: &DatabaseConnection,
+    key: &ChainKey,
     head: &Head,
     events: &[NewEvent],
 ) -> Result<Option<Head>, AuditError> {
-    let chained = chain(head, events);
+    let chained = chain(key, head, events);
     let Some(statement) = postgres_append(head, &chained) else {
         return Ok(None);
     };
@@ -360,7 +383,12 @@ fn shift_placeholders(sql: &str, by: usize) -> String {
 
 /// The stored row for `e` at `seq` after `prev_hash`, hashed, and the
 /// distinct participants it names (first mention first).
-fn to_row(seq: i64, prev_hash: String, e: &NewEvent) -> (audit_event::Model, Vec<Uuid>) {
+fn to_row(
+    key: &ChainKey,
+    seq: i64,
+    prev_hash: String,
+    e: &NewEvent,
+) -> (audit_event::Model, Vec<Uuid>) {
     let mut seen = HashSet::with_capacity(e.participant_ids.len());
     let participants: Vec<Uuid> = e
         .participant_ids
@@ -386,7 +414,7 @@ fn to_row(seq: i64, prev_hash: String, e: &NewEvent) -> (audit_event::Model, Vec
         prev_hash,
         hash: String::new(),
     };
-    row.hash = event_hash(&row);
+    row.hash = event_hash(key, &row);
     (row, participants)
 }
 
@@ -447,23 +475,46 @@ mod tests {
         }
     }
 
+    fn key() -> ChainKey {
+        ChainKey::from_encoded(&"0123456789abcdef".repeat(4)).expect("a key")
+    }
+
+    #[test]
+    fn hashes_are_keyed_and_never_equal_unkeyed_ones() {
+        let (row, _) = to_row(&key(), 7, GENESIS.into(), &event());
+        let other = ChainKey::from_encoded(&"fedcba9876543210".repeat(4)).expect("a key");
+        assert_ne!(event_hash(&other, &row), row.hash);
+        assert_ne!(unkeyed_hash(&row), row.hash);
+        // Known answers, computed independently of this code (Python's
+        // hashlib and hmac over the encoding described at `event_hash`): a
+        // change to either encoding would orphan every hash stored with it.
+        assert_eq!(
+            row.hash,
+            "71c48020fd046e7567bf0b86d3d33ad29600255e3c749c19edfca49781905a4f"
+        );
+        assert_eq!(
+            unkeyed_hash(&row),
+            "6e80d31f720fa29a5f744ea4ddb112b9d5146921f5813d12bae06874bdd6e9ec"
+        );
+    }
+
     #[test]
     fn rows_are_deduplicated_truncated_and_hashed() {
-        let (row, participants) = to_row(7, GENESIS.into(), &event());
+        let (row, participants) = to_row(&key(), 7, GENESIS.into(), &event());
         assert_eq!(participants, vec![Uuid::nil(), Uuid::max()]);
         assert_eq!(
             row.participant_ids,
             format!("{},{}", Uuid::nil(), Uuid::max())
         );
         assert_eq!(row.at.timestamp_subsec_nanos(), 123_456_000);
-        assert_eq!(row.hash, event_hash(&row));
+        assert_eq!(row.hash, event_hash(&key(), &row));
         assert_eq!(row.hash.len(), 64);
     }
 
     #[test]
     fn every_column_is_in_the_hash() {
-        let (row, _) = to_row(7, GENESIS.into(), &event());
-        let h = event_hash(&row);
+        let (row, _) = to_row(&key(), 7, GENESIS.into(), &event());
+        let h = event_hash(&key(), &row);
         let changed: Vec<audit_event::Model> = vec![
             audit_event::Model {
                 seq: 8,
@@ -511,21 +562,24 @@ mod tests {
             },
         ];
         for c in changed {
-            assert_ne!(event_hash(&c), h, "{c:?}");
+            assert_ne!(event_hash(&key(), &c), h, "{c:?}");
         }
         // The hash column itself is not hashed.
         assert_eq!(
-            event_hash(&audit_event::Model {
-                hash: "x".into(),
-                ..row
-            }),
+            event_hash(
+                &key(),
+                &audit_event::Model {
+                    hash: "x".into(),
+                    ..row
+                }
+            ),
             h
         );
     }
 
     #[test]
     fn the_encoding_is_unambiguous() {
-        let (row, _) = to_row(1, GENESIS.into(), &event());
+        let (row, _) = to_row(&key(), 1, GENESIS.into(), &event());
         let a = audit_event::Model {
             agency: "lu".into(),
             subject: "ndcoach-1".into(),
@@ -536,7 +590,7 @@ mod tests {
             subject: "coach-1".into(),
             ..row
         };
-        assert_ne!(event_hash(&a), event_hash(&b));
+        assert_ne!(event_hash(&key(), &a), event_hash(&key(), &b));
     }
 
     #[test]

@@ -4,18 +4,24 @@
 //! and names the first event that was changed, removed or moved.
 //!
 //! Each `audit_event` row carries `prev_hash` (the `hash` of the event
-//! before it, [`GENESIS`] for the first) and `hash`, a SHA-256 over all its
-//! columns including `seq` and `prev_hash` ([`chain::event_hash`]). Changing
-//! a row breaks its own hash; rehashing it breaks the next row's link;
+//! before it, [`GENESIS`] for the first) and `hash`, an HMAC-SHA256 over all
+//! its columns including `seq` and `prev_hash` ([`chain::event_hash`]),
+//! keyed with a key the database never holds ([`ChainKey`]). Changing a row
+//! breaks its own hash, and without the key it cannot be rehashed;
 //! deleting a row leaves a gap in `seq`; deleting the newest rows leaves the
 //! chain shorter than `audit_head`, which every append updates in the same
-//! transaction. The chain makes tampering evident, not impossible: keep
-//! UPDATE and DELETE on these tables away from the gateway's database role.
+//! transaction, and shorter than the last [`checkpoint`] written outside the
+//! database, should the head be moved back too. The chain makes tampering
+//! evident, not impossible: keep UPDATE and DELETE on these tables away from
+//! the gateway's database role. README, "Audit threat model", says what
+//! stays undetected (events after the last checkpoint can be cut off).
 //!
 //! Appends are serialized, since each event needs the hash of the one
 //! before it: see [`AuditLog`].
 
 mod chain;
+pub mod checkpoint;
+mod key;
 pub mod query;
 mod verify;
 
@@ -28,10 +34,15 @@ use sea_orm::{
 };
 use tracing::Instrument;
 
+use crate::config::{AuditConfig, ConfigError};
 use crate::observability::metrics::Metrics;
 
-pub use chain::{event_hash, participant_ids, split_list, GENESIS};
-pub use verify::{verify, Problem, VerifyReport};
+use checkpoint::{Checkpointer, Schedule};
+
+pub use chain::{event_hash, participant_ids, split_list, unkeyed_hash, GENESIS};
+pub use checkpoint::Checkpoint;
+pub use key::{ChainKey, KeyError};
+pub use verify::{verify, Anchors, Problem, VerifyReport};
 
 /// What the policy decided about the access an event records; the
 /// snake_case name is what `audit_event.decision` stores.
@@ -133,12 +144,19 @@ pub enum AuditError {
 /// no one else has appended since, the next append is one statement that
 /// commits on its own ([`chain::append_after`]), not a transaction of four
 /// round trips: the append sits on every read's path, before the answer.
-#[derive(Default, Clone)]
+///
+/// After each append the head is handed to the [`checkpoint`]er, when the
+/// log has one (the gateway's does: [`AuditLog::from_config`]).
+#[derive(Clone)]
 pub struct AuditLog {
+    /// What every event's hash is keyed with.
+    key: Arc<ChainKey>,
     /// Where append latencies are counted (none in tools that only verify).
     metrics: Option<Arc<Metrics>>,
     /// The head this handle's last append left.
     known_head: Arc<std::sync::Mutex<Option<chain::Head>>>,
+    /// Writes checkpoints of the head (none in tools and some tests).
+    checkpoints: Option<Arc<Checkpointer>>,
 }
 
 impl fmt::Debug for AuditLog {
@@ -151,16 +169,47 @@ impl fmt::Debug for AuditLog {
 static APPEND_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl AuditLog {
-    pub fn new() -> Self {
-        Self::default()
+    /// A log whose events are hashed with `key`, without checkpoints.
+    pub fn new(key: ChainKey) -> Self {
+        Self {
+            key: Arc::new(key),
+            metrics: None,
+            known_head: Arc::default(),
+            checkpoints: None,
+        }
     }
 
-    /// A log whose appends are timed in `metrics`
-    /// (`gateway_audit_append_duration_seconds`).
-    pub fn with_metrics(metrics: Arc<Metrics>) -> Self {
-        Self {
-            metrics: Some(metrics),
-            ..Self::default()
+    /// The gateway's log: keyed with `audit.chain_key`, checkpointed as
+    /// `audit` says (with a timer, on the current runtime), its appends
+    /// timed in `metrics` (`gateway_audit_append_duration_seconds`).
+    pub fn from_config(
+        config: &AuditConfig,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Result<Self, ConfigError> {
+        let log = Self::new(ChainKey::from_config(config)?);
+        Ok(Self {
+            metrics,
+            checkpoints: Some(Checkpointer::start(Schedule {
+                file: config.checkpoint_file.clone(),
+                every: config.checkpoint_every,
+                interval: config.checkpoint_interval_secs,
+            })),
+            ..log
+        })
+    }
+
+    /// Writes a checkpoint of the newest head this log appended now, unless
+    /// it has one already (the timer and shutdown do this too).
+    pub fn checkpoint_now(&self) {
+        if let Some(c) = &self.checkpoints {
+            c.flush();
+        }
+    }
+
+    /// Hands the head an append left to the checkpointer.
+    fn appended(&self, count: usize, head: &chain::Head) {
+        if let Some(c) = &self.checkpoints {
+            c.appended(count, head);
         }
     }
 
@@ -197,17 +246,23 @@ impl AuditLog {
     ) -> Result<(), AuditError> {
         let appended = match chain::validate(events) {
             Ok(()) if events.is_empty() => Ok(None),
-            Ok(()) => self.timed(chain::append(&tx, events)).await.map(Some),
+            Ok(()) => self
+                .timed(chain::append(&tx, &self.key, events))
+                .await
+                .map(Some),
             Err(e) => Err(e),
         };
         match appended {
             Ok(head) => {
                 let postgres = tx.get_database_backend() == DbBackend::Postgres;
                 tx.commit().await?;
-                // So the next read's append is not first sent after a head
-                // this write has already moved.
-                if let (true, Some(head)) = (postgres, head) {
-                    self.remember(head);
+                if let Some(head) = head {
+                    self.appended(events.len(), &head);
+                    // So the next read's append is not first sent after a
+                    // head this write has already moved.
+                    if postgres {
+                        self.remember(head);
+                    }
                 }
                 Ok(())
             }
@@ -229,37 +284,42 @@ impl AuditLog {
             return Ok(());
         }
         chain::validate(events)?;
-        self.timed(async {
-            let _turn = APPEND_TURN.lock().await;
-            // Forgotten until this append is known to have committed: after
-            // an error, the next append reads the head again.
-            let known = self.known_head().take();
-            let postgres = db.get_database_backend() == DbBackend::Postgres;
-            if let (true, Some(head)) = (postgres, known) {
-                // An error here is not retried on the locked path: the
-                // statement may have committed, and a retry would append
-                // the same events twice.
-                if let Some(moved_to) = chain::append_after(db, &head, events).await? {
-                    self.remember(moved_to);
-                    return Ok(());
-                }
-            }
-            let tx = db.begin().await?;
-            match chain::append(&tx, events).await {
-                Ok(head) => {
-                    tx.commit().await?;
-                    if postgres {
-                        self.remember(head);
+        let head = self
+            .timed(async {
+                let _turn = APPEND_TURN.lock().await;
+                // Forgotten until this append is known to have committed: after
+                // an error, the next append reads the head again.
+                let known = self.known_head().take();
+                let postgres = db.get_database_backend() == DbBackend::Postgres;
+                if let (true, Some(head)) = (postgres, known) {
+                    // An error here is not retried on the locked path: the
+                    // statement may have committed, and a retry would append
+                    // the same events twice.
+                    if let Some(moved_to) =
+                        chain::append_after(db, &self.key, &head, events).await?
+                    {
+                        self.remember(moved_to.clone());
+                        return Ok(moved_to);
                     }
-                    Ok(())
                 }
-                Err(e) => {
-                    rollback(tx).await;
-                    Err(e)
+                let tx = db.begin().await?;
+                match chain::append(&tx, &self.key, events).await {
+                    Ok(head) => {
+                        tx.commit().await?;
+                        if postgres {
+                            self.remember(head.clone());
+                        }
+                        Ok(head)
+                    }
+                    Err(e) => {
+                        rollback(tx).await;
+                        Err(e)
+                    }
                 }
-            }
-        })
-        .await
+            })
+            .await?;
+        self.appended(events.len(), &head);
+        Ok(())
     }
 
     /// Keeps `head` as the one to append after, unless a newer one is

@@ -61,6 +61,78 @@ pub struct Config {
     pub dashboard: DashboardConfig,
     #[serde(default)]
     pub persisted_queries: PersistedQueriesConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+/// The audit log's anchors outside its database (README, "Audit threat
+/// model"): the key its hashes are made with and the checkpoints of its head.
+#[serde_as]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Secret: the HMAC key of the hash chain, 32 bytes hex or base64
+    /// (`GATEWAY_AUDIT__CHAIN_KEY` or `chain_key_file`). The database must
+    /// never hold it: whoever has it can rewrite the log undetected.
+    #[serde(skip_serializing)]
+    pub chain_key: Option<SecretString>,
+    pub chain_key_file: Option<PathBuf>,
+    /// Events up to this `seq` were appended before the chain was keyed and
+    /// may carry unkeyed hashes; 0 (none) for a log begun keyed.
+    pub unkeyed_until: i64,
+    /// Checkpoints are appended to this file as well as logged (target
+    /// `audit_checkpoint`); keep it where the database's administrators
+    /// cannot write.
+    pub checkpoint_file: Option<PathBuf>,
+    /// A checkpoint once this process has appended this many events since
+    /// its last one...
+    pub checkpoint_every: u64,
+    /// ...and at this interval while it has appended any since.
+    #[serde_as(as = "DurationSeconds<u64>")]
+    pub checkpoint_interval_secs: Duration,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            chain_key: None,
+            chain_key_file: None,
+            unkeyed_until: 0,
+            checkpoint_file: None,
+            checkpoint_every: 100,
+            checkpoint_interval_secs: Duration::from_secs(10),
+        }
+    }
+}
+
+impl AuditConfig {
+    /// The chain key's text (inline value or file), naming the key on failure.
+    pub fn chain_key(&self) -> Result<SecretString, ConfigError> {
+        if self.chain_key.is_none() && self.chain_key_file.is_none() {
+            return Err(invalid(
+                "audit.chain_key",
+                "missing; set GATEWAY_AUDIT__CHAIN_KEY or audit.chain_key_file (32 bytes, hex or base64, kept out of the database)",
+            ));
+        }
+        read_secret("audit.chain_key", &self.chain_key, &self.chain_key_file)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.chain_key()?;
+        if self.unkeyed_until < 0 {
+            return Err(invalid("audit.unkeyed_until", "must be 0 or more"));
+        }
+        if self.checkpoint_every == 0 {
+            return Err(invalid("audit.checkpoint_every", "must be at least 1"));
+        }
+        if self.checkpoint_interval_secs.is_zero() {
+            return Err(invalid(
+                "audit.checkpoint_interval_secs",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Automatic persisted queries and the safelist.
@@ -701,6 +773,7 @@ impl Config {
             old.crypto.personnummer_key,
         );
         keep(&mut self.crypto.lookup_key, old.crypto.lookup_key);
+        keep(&mut self.audit.chain_key, old.audit.chain_key);
         for (code, agency) in &mut self.agencies {
             let Some(was) = old.agencies.remove(code) else {
                 continue;
@@ -993,7 +1066,8 @@ impl Config {
                 "two agencies share an issuer; the issuer must bind exactly one agency",
             ));
         }
-        self.crypto.secrets().map(|_| ())
+        self.crypto.secrets()?;
+        self.audit.validate()
     }
 }
 
@@ -1075,6 +1149,8 @@ mod tests {
             [crypto]
             personnummer_key = "0000000000000000000000000000000000000000000000000000000000000001"
             lookup_key = "0000000000000000000000000000000000000000000000000000000000000002"
+            [audit]
+            chain_key = "0000000000000000000000000000000000000000000000000000000000000003"
             "#,
         ))
     }
@@ -1124,8 +1200,32 @@ mod tests {
         assert!(!format!("{err} {err:?}").contains("s3cr3t"));
     }
 
+    #[test]
+    fn a_missing_chain_key_is_named_with_where_to_give_it() {
+        let f = Figment::from(Serialized::defaults(ServerDefaults::default())).merge(Toml::string(
+            r#"
+            [database]
+            url = "sqlite://x.db?mode=rwc"
+            [crypto]
+            personnummer_key = "0000000000000000000000000000000000000000000000000000000000000001"
+            lookup_key = "0000000000000000000000000000000000000000000000000000000000000002"
+            "#,
+        ));
+        let err = Config::from_figment(f).expect_err("no chain key");
+        let message = err.to_string();
+        assert!(message.contains("audit.chain_key"), "{message}");
+        assert!(message.contains("GATEWAY_AUDIT__CHAIN_KEY"), "{message}");
+        let err = Config::from_figment(base().merge(Toml::string(
+            "[audit]
+checkpoint_every = 0",
+        )))
+        .expect_err("no checkpoints");
+        assert!(err.to_string().contains("audit.checkpoint_every"), "{err}");
+    }
+
     const ENC_KEY: &str = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
     const LOOKUP_KEY: &str = "10c4105ec7e710c4105ec7e710c4105ec7e710c4105ec7e710c4105ec7e710c4";
+    const CHAIN_KEY: &str = "c4a1c4a1c4a1c4a1c4a1c4a1c4a1c4a1c4a1c4a1c4a1c4a1c4a1c4a1c4a1c4a1";
 
     /// A config with every kind of secret set inline: the PII keys and an
     /// agency's introspection, client-credentials and login secrets.
@@ -1138,6 +1238,8 @@ mod tests {
             [crypto]
             personnummer_key = "{ENC_KEY}"
             lookup_key = "{LOOKUP_KEY}"
+            [audit]
+            chain_key = "{CHAIN_KEY}"
             [agencies.af]
             name = "AF"
             kind = "employment_service"
@@ -1164,9 +1266,10 @@ mod tests {
         ))
     }
 
-    const SECRETS: [&str; 5] = [
+    const SECRETS: [&str; 6] = [
         ENC_KEY,
         LOOKUP_KEY,
+        CHAIN_KEY,
         "introspection-s3cret",
         "client-credentials-s3cret",
         "login-s3cret",
@@ -1184,6 +1287,11 @@ mod tests {
         vec![
             enc.expose_secret().to_string(),
             lookup.expose_secret().to_string(),
+            c.audit
+                .chain_key()
+                .expect("chain key")
+                .expose_secret()
+                .to_string(),
             client(
                 &af.introspection.as_ref().expect("introspection").secret,
                 "i",
@@ -1232,8 +1340,10 @@ mod tests {
     fn secrets_come_from_the_environment_or_a_file_as_before() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("lookup.key", &format!("{LOOKUP_KEY}\n"))?;
+            jail.create_file("chain.key", &format!("{CHAIN_KEY}\n"))?;
             jail.set_env("GATEWAY_CRYPTO__PERSONNUMMER_KEY", ENC_KEY);
             jail.set_env("GATEWAY_CRYPTO__LOOKUP_KEY_FILE", "lookup.key");
+            jail.set_env("GATEWAY_AUDIT__CHAIN_KEY_FILE", "chain.key");
             let f = Figment::from(Serialized::defaults(ServerDefaults::default()))
                 .merge(Toml::string("[database]\nurl = \"sqlite://x.db\""))
                 .merge(Env::prefixed("GATEWAY_").split("__"));
@@ -1245,6 +1355,8 @@ mod tests {
                 LOOKUP_KEY,
                 "read from the file, trimmed"
             );
+            let chain = c.audit.chain_key().expect("chain key");
+            assert_eq!(chain.expose_secret(), CHAIN_KEY, "read from the file");
             Ok(())
         });
     }
@@ -1266,8 +1378,8 @@ mod tests {
                 .expect("valid")
                 .with_env_overrides()
                 .expect("still valid");
-            assert_eq!(secrets_of(&c)[3], "from-env", "the environment wins");
-            assert_eq!(secrets_of(&c)[4], "login-s3cret");
+            assert_eq!(secrets_of(&c)[4], "from-env", "the environment wins");
+            assert_eq!(secrets_of(&c)[5], "login-s3cret");
             Ok(())
         });
     }

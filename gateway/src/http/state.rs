@@ -127,7 +127,7 @@ pub async fn build_state(
         pii,
         limits: config.limits.clone(),
         policy,
-        audit: AuditLog::with_metrics(metrics.clone()),
+        audit: AuditLog::from_config(&config.audit, Some(metrics.clone()))?,
         clock: Clock::default(),
         dashboards: config.dashboard.clone(),
         versions,
