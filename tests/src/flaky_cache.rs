@@ -70,6 +70,10 @@ impl Cache for FlakyCache {
         self.gate().await?;
         self.inner.set_if_present(key, value, ttl).await
     }
+    async fn add_counted(&self, key: &str, amount: i64, ttl: Duration) -> Result<i64, CacheError> {
+        self.gate().await?;
+        self.inner.add_counted(key, amount, ttl).await
+    }
     async fn incr(&self, key: &str) -> Result<i64, CacheError> {
         self.gate().await?;
         self.inner.incr(key).await

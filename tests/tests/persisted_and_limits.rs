@@ -284,3 +284,107 @@ async fn only_a_signed_in_callers_valid_bounded_document_is_registered() {
     send(Some(coach.clone()), fine.into()).await.ok();
     assert!(registered(fine).await, "a valid document was not stored");
 }
+
+/// A list without `first` is costed at its bound: a document that asks
+/// little per row but fans out through lists into thousands of rows is
+/// refused before it runs (each such list used to cost 1).
+#[tokio::test]
+async fn lists_without_first_cost_what_they_can_return() {
+    let app = TestApp::start().await;
+    let officer = app.token("lund", "officer", "o1");
+    let fan_out = "{ placementSlots(first: 100) { nodes { placements { id participant { cases { members { id agency { code } } } } } } } }";
+    let a = app.graphql(Some(&officer), fan_out, json!({})).await;
+    assert_eq!(a.codes(), vec!["QUERY_TOO_COMPLEX"], "{:#}", a.body);
+    assert_eq!(a.errors()[0]["extensions"]["limit"], "cost");
+    // A page of them, asking the same per row, runs.
+    let page = "{ placementSlots(first: 5) { nodes { placements { id participant { cases { members { id agency { code } } } } } } } }";
+    let a = app.graphql(Some(&officer), page, json!({})).await;
+    assert!(a.errors().is_empty(), "{:#}", a.body);
+}
+
+/// Each caller has a budget of estimated cost per minute, counted in the
+/// cache the replicas share: the costliest operation cannot be repeated
+/// without end, and spreading requests over replicas does not help.
+#[tokio::test]
+async fn a_callers_cost_budget_is_shared_by_every_replica() {
+    let cache: std::sync::Arc<dyn gateway::cache::Cache> =
+        std::sync::Arc::new(gateway::cache::memory::MemoryCache::default());
+    let tight = |c: &mut gateway::config::Config| {
+        c.limits.max_cost = 1_000;
+        c.limits.cost_per_minute = 1_000;
+    };
+    let one = TestApp::builder()
+        .cache(cache.clone())
+        .configure(tight)
+        .start()
+        .await;
+    let two = TestApp::builder()
+        .cache(cache.clone())
+        .configure(tight)
+        .start()
+        .await;
+    // About 300 each: three fit in the minute's budget, the fourth does not.
+    let q = "{ cases(first: 60) { nodes { id status openedOn version } } }";
+    let (coach_one, coach_two) = (
+        one.token("lund", "coach", "c1"),
+        two.token("lund", "coach", "c1"),
+    );
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let (app, token) = if i % 2 == 0 {
+            (&one, &coach_one)
+        } else {
+            (&two, &coach_two)
+        };
+        statuses.push(app.graphql(Some(token), q, json!({})).await);
+    }
+    for a in &statuses[..3] {
+        assert!(a.errors().is_empty(), "{:#}", a.body);
+    }
+    let refused = &statuses[3];
+    assert_eq!(refused.status, 429, "{:#}", refused.body);
+    assert_eq!(refused.codes(), vec!["QUERY_TOO_COMPLEX"]);
+    assert_eq!(refused.errors()[0]["extensions"]["limit"], "budget");
+    assert!(refused.errors()[0]["extensions"]["retryAfterSecs"].as_u64() > Some(0));
+    // Another caller has a budget of their own.
+    let other = one.token("lund", "coach", "c2");
+    assert!(one
+        .graphql(Some(&other), q, json!({}))
+        .await
+        .errors()
+        .is_empty());
+}
+
+/// A signed-in caller sending a new document with every request registers
+/// at most `apq_per_hour` of them (across replicas); the rest run, unstored.
+#[tokio::test]
+async fn a_caller_registers_at_most_its_hourly_quota_of_documents() {
+    let app = TestApp::builder()
+        .configure(|c| c.persisted_queries.apq_per_hour = 3)
+        .start()
+        .await;
+    let coach = app.token("lund", "coach", "c1");
+    let mut hashes = Vec::new();
+    for i in 0..5 {
+        let query = format!("query Q{i} {{ me {{ subject }} }}");
+        let hash = sha256_hex(&query);
+        let a = app
+            .post(
+                Some(&coach),
+                json!({ "query": query, "extensions": apq(&hash) }),
+            )
+            .await;
+        assert!(a.errors().is_empty(), "{:#}", a.body);
+        hashes.push(hash);
+    }
+    let mut known = 0;
+    for hash in &hashes {
+        let a = app
+            .post(Some(&coach), json!({ "extensions": apq(hash) }))
+            .await;
+        if a.errors().is_empty() {
+            known += 1;
+        }
+    }
+    assert_eq!(known, 3, "registered beyond the quota");
+}

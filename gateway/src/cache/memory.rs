@@ -119,6 +119,25 @@ impl Cache for MemoryCache {
         Ok(matches!(result, CompResult::ReplacedWith(_)))
     }
 
+    async fn add_counted(&self, key: &str, amount: i64, ttl: Duration) -> Result<i64, CacheError> {
+        let read = |v: &Value| {
+            <[u8; 8]>::try_from(&v.value[..])
+                .map(i64::from_be_bytes)
+                .unwrap_or(0)
+        };
+        let result = self
+            .entries
+            .entry(key.to_string())
+            .and_compute_with(|live| {
+                let now = live.map(|e| read(e.value())).unwrap_or(0) + amount;
+                Op::Put(Expiring::new(Arc::from(&now.to_be_bytes()[..]), ttl))
+            });
+        Ok(match result {
+            CompResult::Inserted(e) | CompResult::ReplacedWith(e) => read(e.value()),
+            _ => amount,
+        })
+    }
+
     async fn incr(&self, key: &str) -> Result<i64, CacheError> {
         let mut counters = self.counters.lock().expect("cache lock poisoned");
         let n = counters.entry(key.to_string()).or_insert(0);

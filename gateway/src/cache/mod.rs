@@ -2,6 +2,7 @@
 //! production, an in-process map for the demo and tests. Both implement
 //! [`Cache`], so callers never know which one they have.
 
+pub mod budget;
 pub mod memory;
 pub mod redis;
 pub mod ttl;
@@ -36,6 +37,13 @@ pub trait Cache: Send + Sync {
     /// Adds one to the counter `key` (absent counts as 0) and returns the
     /// new value. Counters do not expire.
     async fn incr(&self, key: &str) -> Result<i64, CacheError>;
+    /// Adds `amount` to the expiring counter `key` (absent counts as 0) and
+    /// returns the new value; the counter lives `ttl` after its last
+    /// change. For budgets counted per time window (the key names the
+    /// window), shared by every replica with Redis. Unlike [`Self::incr`]'s
+    /// counters it may be evicted under memory pressure in-process, which
+    /// only ever forgets spending.
+    async fn add_counted(&self, key: &str, amount: i64, ttl: Duration) -> Result<i64, CacheError>;
     /// Reads several counters in one round trip (absent counts as 0).
     async fn counters(&self, keys: &[String]) -> Result<Vec<i64>, CacheError>;
     /// Answers when the cache is reachable (for `/readyz`).

@@ -124,6 +124,24 @@ impl Cache for RedisCache {
         Ok(reply.is_some())
     }
 
+    async fn add_counted(&self, key: &str, amount: i64, ttl: Duration) -> Result<i64, CacheError> {
+        let mut conn = self.conn.clone();
+        let key = self.key(key);
+        // One transaction: the counter never exists without its expiry.
+        let (value,): (i64,) = traced("redis INCRBY", "MULTI INCRBY EXPIRE", async {
+            redis::pipe()
+                .atomic()
+                .incr(&key, amount)
+                .expire(&key, ttl.as_secs().max(1) as i64)
+                .ignore()
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)
+        })
+        .await?;
+        Ok(value)
+    }
+
     async fn incr(&self, key: &str) -> Result<i64, CacheError> {
         let mut conn = self.conn.clone();
         traced("redis INCR", "INCR", async {

@@ -148,6 +148,9 @@ pub struct PersistedQueriesConfig {
     /// Largest document registered (bytes); a larger one runs but is not
     /// stored.
     pub apq_max_bytes: usize,
+    /// Most documents one caller (agency and subject) registers per hour,
+    /// counted across replicas; beyond it documents run but are not stored.
+    pub apq_per_hour: u64,
     /// The safelist: an Apollo persisted query manifest (`deploy/safelist.json`).
     pub safelist_file: Option<PathBuf>,
     /// Callers who may run only safelisted documents: `agency` (all its
@@ -161,6 +164,7 @@ impl Default for PersistedQueriesConfig {
             apq: true,
             apq_ttl_secs: Duration::from_secs(24 * 3600),
             apq_max_bytes: 16 * 1024,
+            apq_per_hour: 100,
             safelist_file: None,
             safelist_only: Vec::new(),
         }
@@ -394,7 +398,8 @@ pub struct LimitsConfig {
     /// Most aliased fields in one operation.
     pub max_aliases: usize,
     /// Highest estimated cost of one operation: each field 1, a page
-    /// `first` times its items, a dashboard 1000.
+    /// `first` times its items, a list without `first` its bound times its
+    /// items, a dashboard 17,500.
     pub max_cost: usize,
     /// Deepest nesting of anything recursive in a request (selection sets
     /// with fragments written out, object and list values, list types,
@@ -402,6 +407,10 @@ pub struct LimitsConfig {
     /// the process's stack, well above any real query (GraphiQL's
     /// introspection query nests about 20).
     pub max_nesting: usize,
+    /// Estimated cost one caller (agency and subject) may spend per minute,
+    /// counted in the shared cache so all replicas draw on one budget; at
+    /// least `max_cost`.
+    pub cost_per_minute: u64,
 }
 
 impl Default for LimitsConfig {
@@ -412,8 +421,13 @@ impl Default for LimitsConfig {
             max_bulk_rows: 1000,
             max_depth: 12,
             max_aliases: 30,
-            max_cost: 20_000,
+            // The heaviest real page (100 cases with every relation, each
+            // list a case holds counted at its bound) is about 42,000.
+            max_cost: 100_000,
             max_nesting: 64,
+            // Ten of the costliest operations a minute, or a few hundred
+            // ordinary pages.
+            cost_per_minute: 1_000_000,
         }
     }
 }
@@ -865,6 +879,12 @@ impl Config {
             return Err(invalid(
                 "limits.max_nesting",
                 "between 8 and 256 (it guards the process's stack)",
+            ));
+        }
+        if self.limits.cost_per_minute < self.limits.max_cost as u64 {
+            return Err(invalid(
+                "limits.cost_per_minute",
+                "at least limits.max_cost (one operation of the highest cost)",
             ));
         }
         if self.server.request_timeout_secs.is_zero() {

@@ -107,6 +107,21 @@ impl Extension for Check {
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
         self.limits.check_validation(&result)?;
+        // Within the limit per operation; then against the caller's budget
+        // per minute, so a caller cannot repeat the costliest operation
+        // without end (on any replica).
+        if let Some(rc) = ctx.data_opt::<super::RequestContext>() {
+            if let Some(p) = &rc.principal {
+                let budget = &rc.services.cost_budget;
+                let now = std::time::SystemTime::now();
+                if let Err(spent) = budget
+                    .charge(&p.agency, &p.subject, result.complexity as u64, now)
+                    .await
+                {
+                    return Err(vec![super::limits::over_budget(spent)]);
+                }
+            }
+        }
         Ok(result)
     }
 

@@ -1,8 +1,9 @@
 //! Limits on what one operation may ask for, checked before anything runs:
 //! nesting (before anything parses the document), selection depth, number
 //! of aliases, and an estimated cost. Every field costs 1; a page costs
-//! `first` times its items; a dashboard costs what its `complexity` says
-//! (it scans a year of data). Over a limit, the operation is refused with
+//! `first` times its items; a list without `first` its bound
+//! ([`CASE_LIST_BOUND`], [`LONG_LIST_BOUND`]) times its items; a dashboard
+//! costs what its `complexity` says (it scans a year of data). Over a limit, the operation is refused with
 //! QUERY_TOO_COMPLEX naming the limit.
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
@@ -139,6 +140,40 @@ impl Limits {
         }
         Ok(())
     }
+}
+
+/// The refusal of an operation that would take its caller past the cost
+/// budget of the minute: QUERY_TOO_COMPLEX with `limit = "budget"` (HTTP
+/// 429) and when to try again.
+pub fn over_budget(spent: crate::cache::budget::Exhausted) -> ServerError {
+    let mut e = too_complex(
+        format!(
+            "this operation takes you past your cost budget of {} a minute; try again in {} s",
+            spent.limit,
+            spent.retry_after.as_secs()
+        ),
+        "budget",
+        usize::try_from(spent.spent).unwrap_or(usize::MAX),
+        usize::try_from(spent.limit).unwrap_or(usize::MAX),
+    );
+    if let Some(ext) = e.extensions.as_mut() {
+        ext.set("retryAfterSecs", spent.retry_after.as_secs());
+    }
+    e
+}
+
+/// Most rows counted for a list a case (or a plan, or a person) holds
+/// without a `first`: a case gathers tens of steps, follow-ups or records,
+/// not hundreds. Without a bound such a list cost 1 however many rows it
+/// fanned out into, and the cost limit bounded nothing.
+pub const CASE_LIST_BOUND: usize = 5;
+/// Rows counted for the lists that grow with the service (a sub-project's
+/// enrolments, a slot's placements).
+pub const LONG_LIST_BOUND: usize = 100;
+
+/// An unpaginated list's estimated cost: its bound times what each row asks for.
+pub fn list_cost(bound: usize, child_complexity: usize) -> usize {
+    bound.saturating_mul(child_complexity).max(1)
 }
 
 /// A page's estimated cost: its items times what each item asks for

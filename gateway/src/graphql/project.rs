@@ -67,6 +67,9 @@ impl SubProject {
         self.0.planned_participants
     }
     /// Enrolments of participants whose cases are in your scope.
+    #[graphql(
+        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::LONG_LIST_BOUND, child_complexity)"
+    )]
     async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<Row<Enrolment>>> {
         children_of(
             &rc(ctx).loaders.sub_project_enrolments,

@@ -10,6 +10,7 @@ use pii::crypto::PiiKeys;
 use sea_orm::DatabaseConnection;
 
 use crate::audit::AuditLog;
+use crate::cache::budget::Budget;
 use crate::cache::versions::Versions;
 use crate::config::{DashboardConfig, LimitsConfig};
 use crate::observability::metrics::Metrics;
@@ -34,4 +35,7 @@ pub struct Services {
     pub resolver_span_threshold: Duration,
     /// The agencies whose records are read live from their own API.
     pub upstreams: Upstreams,
+    /// Each caller's estimated cost per minute (`limits.cost_per_minute`),
+    /// shared by every replica.
+    pub cost_budget: Budget,
 }

@@ -1,8 +1,11 @@
 //! Whole answers to dashboard queries, shared in the cache by everyone in
 //! the same visibility scope.
 //!
-//! Key = SHA-256 of: the normalized document, the operation name, the
-//! variables, the scope (agency and roles: what the policy decides on),
+//! Key = SHA-256 of: the operation that runs, written out canonically
+//! (fragments inlined, variables replaced by their values or defaults, no
+//! operation name, no formatting), so what cannot change the answer (an
+//! unused variable, a renamed operation, another operation beside it)
+//! does not make a new entry; the scope (agency and roles: what the policy decides on),
 //! the policy version, today's date in Sweden (consents start and expire
 //! at midnight, and who counts as anonymous follows them), and the version
 //! counter of every data domain the asked-for dashboards read. Never a
@@ -19,8 +22,10 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::parser::types::{OperationType, Selection};
-use async_graphql::Request;
+use async_graphql::parser::types::{
+    ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
+};
+use async_graphql::{Name, Request, Value, Variables};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
@@ -67,9 +72,8 @@ impl Answer {
 /// A request that is a pure dashboard query, with what its key needs.
 #[derive(Debug)]
 pub struct Plan {
+    /// The operation written out (see [`canonical`]).
     document: String,
-    operation: Option<String>,
-    variables: String,
     domains: Vec<Domain>,
 }
 
@@ -184,9 +188,7 @@ impl DashboardCache {
             return None;
         }
         Some(Plan {
-            document: normalize(&request.query),
-            operation: request.operation_name.clone(),
-            variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+            document: canonical(&doc, &op.node, &request.variables)?,
             domains: domains.into_iter().collect(),
         })
     }
@@ -311,8 +313,6 @@ fn key(plan: &Plan, scope: &Scope, versions: &[i64]) -> [u8; 32] {
         h.update(bytes);
     };
     part(plan.document.as_bytes());
-    part(plan.operation.as_deref().unwrap_or("").as_bytes());
-    part(plan.variables.as_bytes());
     part(scope.agency.as_bytes());
     part(roles.join(",").as_bytes());
     part(scope.policy_version.as_bytes());
@@ -323,73 +323,125 @@ fn key(plan: &Plan, scope: &Scope, versions: &[i64]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// The document without comments and with whitespace collapsed, so the
-/// same query sent with other formatting shares an entry. Strings (and
-/// block strings) are kept verbatim.
-pub fn normalize(doc: &str) -> String {
-    let mut out = String::with_capacity(doc.len());
-    let mut chars = doc.chars().peekable();
-    let mut pending_space = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '#' => {
-                for c in chars.by_ref() {
-                    if c == '\n' || c == '\r' {
-                        break;
-                    }
-                }
-                pending_space = true;
-            }
-            c if c.is_whitespace() || c == ',' || c == '\u{feff}' => pending_space = true,
-            '"' => {
-                flush_space(&mut out, &mut pending_space, '"');
-                out.push('"');
-                let block = chars.peek() == Some(&'"') && {
-                    let mut look = chars.clone();
-                    look.next();
-                    look.peek() == Some(&'"')
-                };
-                if block {
-                    out.push_str("\"\"");
-                    chars.next();
-                    chars.next();
-                    let mut quotes = 0;
-                    for c in chars.by_ref() {
-                        out.push(c);
-                        quotes = if c == '"' { quotes + 1 } else { 0 };
-                        if quotes == 3 {
-                            break;
-                        }
-                    }
-                } else {
-                    let mut escaped = false;
-                    for c in chars.by_ref() {
-                        out.push(c);
-                        match (escaped, c) {
-                            (false, '\\') => escaped = true,
-                            (false, '"') => break,
-                            _ => escaped = false,
-                        }
-                    }
-                }
-            }
-            c => {
-                flush_space(&mut out, &mut pending_space, c);
-                out.push(c);
-            }
-        }
-    }
-    out
+/// The operation as what it asks, one way only: each selection's alias,
+/// name, arguments with variables replaced by their values (or defaults),
+/// directives, and sub-selections, with fragments written out in place.
+/// `None` when a fragment is unknown, or the written-out text grows past [`MAX_CANONICAL`] or nests
+/// past [`MAX_CANONICAL_DEPTH`]: such a request is simply not cached. This
+/// runs before validation, so it must bound itself: a fragment cycle (which
+/// validation would refuse) or fragments that each spread the next twice
+/// must not recurse without end or write out 2^n fields.
+fn canonical(
+    doc: &ExecutableDocument,
+    op: &OperationDefinition,
+    vars: &Variables,
+) -> Option<String> {
+    let defaults: HashMap<&Name, &Value> = op
+        .variable_definitions
+        .iter()
+        .filter_map(|d| {
+            d.node
+                .default_value
+                .as_ref()
+                .map(|v| (&d.node.name.node, &v.node))
+        })
+        .collect();
+    // A variable with neither value nor default is absent: written as a
+    // marker no document can spell (`$absent` would itself be a variable).
+    let value_of = |name: &Name| -> Option<Value> {
+        Some(
+            vars.get(name)
+                .or_else(|| defaults.get(name).copied())
+                .cloned()
+                .unwrap_or_else(|| Value::Enum(Name::new("$absent"))),
+        )
+    };
+    let mut out = String::new();
+    write_set(doc, &op.selection_set.node, &value_of, &mut out, 0)?;
+    Some(out)
 }
 
-/// Keeps one space only where it separates two names or values.
-fn flush_space(out: &mut String, pending: &mut bool, next: char) {
-    if std::mem::take(pending) {
-        let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$' || c == '"' || c == '-';
-        if out.chars().last().is_some_and(word) && word(next) {
-            out.push(' ');
-        }
+/// Longest canonical text cached by; longer documents are not cached.
+const MAX_CANONICAL: usize = 64 * 1024;
+/// Deepest nesting written out (selection sets and fragments).
+const MAX_CANONICAL_DEPTH: usize = 64;
+
+fn write_set(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    value_of: &dyn Fn(&Name) -> Option<Value>,
+    out: &mut String,
+    depth: usize,
+) -> Option<()> {
+    use std::fmt::Write as _;
+    if depth > MAX_CANONICAL_DEPTH || out.len() > MAX_CANONICAL {
+        return None;
     }
+    let constant = |v: &async_graphql::parser::types::Directive| -> Option<String> {
+        let mut d = format!("@{}", v.name.node);
+        for (name, value) in &v.arguments {
+            let value = value
+                .node
+                .clone()
+                .into_const_with(|n| value_of(&n).ok_or(()));
+            let _ = write!(d, "({}:{})", name.node, value.ok()?);
+        }
+        Some(d)
+    };
+    out.push('{');
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => {
+                let f = &f.node;
+                if let Some(alias) = &f.alias {
+                    let _ = write!(out, "{}:", alias.node);
+                }
+                out.push_str(&f.name.node);
+                for (name, value) in &f.arguments {
+                    let value = value
+                        .node
+                        .clone()
+                        .into_const_with(|n| value_of(&n).ok_or(()))
+                        .ok()?;
+                    let _ = write!(out, "({}:{})", name.node, value);
+                }
+                for d in &f.directives {
+                    out.push_str(&constant(&d.node)?);
+                }
+                if !f.selection_set.node.items.is_empty() {
+                    write_set(doc, &f.selection_set.node, value_of, out, depth + 1)?;
+                }
+            }
+            Selection::InlineFragment(f) => {
+                let f = &f.node;
+                out.push_str("...");
+                if let Some(on) = &f.type_condition {
+                    let _ = write!(out, "on {}", on.node.on.node);
+                }
+                for d in &f.directives {
+                    out.push_str(&constant(&d.node)?);
+                }
+                write_set(doc, &f.selection_set.node, value_of, out, depth + 1)?;
+            }
+            Selection::FragmentSpread(spread) => {
+                let fragment = doc.fragments.get(&spread.node.fragment_name.node)?;
+                let _ = write!(out, "...on {}", fragment.node.type_condition.node.on.node);
+                for d in &spread.node.directives {
+                    out.push_str(&constant(&d.node)?);
+                }
+                write_set(
+                    doc,
+                    &fragment.node.selection_set.node,
+                    value_of,
+                    out,
+                    depth + 1,
+                )?;
+            }
+        }
+        out.push(' ');
+    }
+    out.push('}');
+    Some(())
 }
 
 #[cfg(test)]
@@ -402,23 +454,90 @@ mod tests {
         assert_eq!(names, ["HIT", "MISS", "BYPASS"]);
     }
 
-    #[test]
-    fn formatting_and_comments_do_not_change_the_document() {
-        let a = "query Q {\n  dashboard { # the board's view\n    caseFlow(year: 2026) { year }\n  }\n}";
-        let b = "query Q{dashboard{caseFlow(year:2026){year}}}";
-        assert_eq!(normalize(a), normalize(b));
+    fn doc_of(q: &str, vars: serde_json::Value, op: Option<&str>) -> Option<String> {
+        let mut r = Request::new(q).variables(Variables::from_json(vars));
+        if let Some(op) = op {
+            r = r.operation_name(op);
+        }
+        DashboardCache::plan(&r).map(|p| p.document)
     }
 
     #[test]
-    fn strings_keep_their_spaces() {
-        let a = r#"{ dashboard { projectOverview(project: "a  b # c") { active { value } } } }"#;
-        assert!(normalize(a).contains(r#""a  b # c""#));
-        assert_ne!(
-            normalize(a),
-            normalize(
-                r#"{ dashboard { projectOverview(project: "a b # c") { active { value } } } }"#
-            )
+    fn what_cannot_change_the_answer_does_not_change_the_document() {
+        let plain = doc_of(
+            "{ dashboard { caseFlow(year: 2026) { year } } }",
+            serde_json::json!({}),
+            None,
+        )
+        .expect("cached");
+        for (q, vars, op) in [
+            // Formatting and comments.
+            (
+                "query Q {\n  dashboard { # the board's view\n    caseFlow(year: 2026) { year }\n  }\n}",
+                serde_json::json!({}),
+                None,
+            ),
+            // A variable, an unused one beside it, a renamed operation.
+            (
+                "query Renamed($y: Int, $unused: Int) { dashboard { caseFlow(year: $y) { year } } }",
+                serde_json::json!({"y": 2026, "unused": 7}),
+                None,
+            ),
+            // A default instead of a value.
+            (
+                "query($y: Int = 2026) { dashboard { caseFlow(year: $y) { year } } }",
+                serde_json::json!({}),
+                None,
+            ),
+            // Another operation beside the one that runs; a fragment.
+            (
+                "query A { dashboard { ...F } } query B { dashboard { skillsNeeds { year } } } fragment F on Dashboard { caseFlow(year: 2026) { year } }",
+                serde_json::json!({}),
+                Some("A"),
+            ),
+        ] {
+            let d = doc_of(q, vars, op).expect("cached");
+            if q.contains("fragment F") {
+                assert!(d.contains("caseFlow(year:2026)"), "{d}");
+            } else {
+                assert_eq!(d, plain, "{q}");
+            }
+        }
+        let other_year = doc_of(
+            "query($y: Int) { dashboard { caseFlow(year: $y) { year } } }",
+            serde_json::json!({"y": 2025}),
+            None,
         );
+        assert_ne!(other_year.as_deref(), Some(plain.as_str()));
+        // Strings keep their spaces.
+        let a = doc_of(
+            r#"{ dashboard { projectOverview(project: "a  b") { active { value } } } }"#,
+            serde_json::json!({}),
+            None,
+        );
+        let b = doc_of(
+            r#"{ dashboard { projectOverview(project: "a b") { active { value } } } }"#,
+            serde_json::json!({}),
+            None,
+        );
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_fragment_cycle_or_blow_up_is_not_written_out() {
+        let cycle = "{ dashboard { ...A } } fragment A on Dashboard { ...A }";
+        assert_eq!(doc_of(cycle, serde_json::json!({}), None), None);
+        let mut blow_up = String::from("{ dashboard { ...F0 } }");
+        for i in 0..30 {
+            blow_up.push_str(&format!(
+                " fragment F{i} on Dashboard {{ ...F{n} ...F{n} }}",
+                n = i + 1
+            ));
+        }
+        blow_up.push_str(" fragment F30 on Dashboard { caseFlow { year } }");
+        let started = std::time::Instant::now();
+        assert_eq!(doc_of(&blow_up, serde_json::json!({}), None), None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]

@@ -24,6 +24,7 @@ use async_graphql::{Request, Value};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::cache::budget::Budget;
 use crate::cache::Cache;
 use crate::config::PersistedQueriesConfig;
 use crate::vocabulary::error::ErrorCode;
@@ -101,6 +102,9 @@ pub struct PersistedQueries {
     safelist: HashMap<String, String>,
     /// `agency` or `agency:client` entries.
     safelist_only: Vec<(String, Option<String>)>,
+    /// Registrations per caller and hour, across replicas: a signed-in
+    /// caller sending a new document with every request fills no cache.
+    quota: Budget,
 }
 
 pub fn sha256_hex(text: &str) -> String {
@@ -111,6 +115,7 @@ impl PersistedQueries {
     pub fn new(
         config: &PersistedQueriesConfig,
         cache: Arc<dyn Cache>,
+        timeout: Duration,
     ) -> Result<PersistedQueries, ManifestError> {
         let safelist = match &config.safelist_file {
             Some(path) => load_manifest(path)?,
@@ -124,7 +129,15 @@ impl PersistedQueries {
                 None => (entry.clone(), None),
             })
             .collect();
+        let quota = Budget::new(
+            cache.clone(),
+            "apq",
+            config.apq_per_hour,
+            Duration::from_secs(3600),
+            timeout,
+        );
         Ok(PersistedQueries {
+            quota,
             cache,
             apq: config.apq,
             ttl: config.apq_ttl_secs,
@@ -197,20 +210,33 @@ impl PersistedQueries {
         // variable) is run but never stored: the cache holds no personal
         // data. Nor is an anonymous caller's, or an oversized one.
         // An escape (`\u0031`) could spell digits the scan cannot see.
+        let Some(caller) = caller else {
+            return Ok(None);
+        };
         let registrable = self.apq
-            && caller.is_some()
             && request.query.len() <= self.max_bytes
             && !request.query.contains('\\')
             && !carries_personnummer(&request.query);
         Ok(registrable.then(|| Registration {
             hash,
             document: request.query.clone(),
+            agency: caller.agency.clone(),
+            subject: caller.subject.clone(),
         }))
     }
 
     /// Registers a document that has run as a valid request. Best effort:
     /// the request has been answered either way.
     pub async fn register(&self, registration: Registration) {
+        let now = std::time::SystemTime::now();
+        let charged = self
+            .quota
+            .charge(&registration.agency, &registration.subject, 1, now)
+            .await;
+        if charged.is_err() {
+            tracing::info!("persisted query not registered: the caller's hourly quota is spent");
+            return;
+        }
         if let Err(e) = self
             .cache
             .set(
@@ -229,6 +255,9 @@ impl PersistedQueries {
 pub struct Registration {
     hash: String,
     document: String,
+    /// Whose quota it is charged to.
+    agency: String,
+    subject: String,
 }
 
 /// Does the document contain something that parses as a personnummer?

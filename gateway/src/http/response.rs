@@ -87,15 +87,23 @@ impl IntoResponse for Refusal {
 
 /// The status of an executed operation: 200 whenever there is data (errors
 /// then sit at their paths); without data, 500 if the gateway failed (the
-/// audit log could not be written, say), else 400: the caller's request.
+/// audit log could not be written, say), 429 over the caller's cost budget,
+/// else 400: the caller's request.
 pub fn executed_status(response: &async_graphql::Response) -> StatusCode {
     let refused_whole = response.data == async_graphql::Value::Null && !response.errors.is_empty();
     let internal = |e: &async_graphql::ServerError| {
         e.extensions.as_ref().and_then(|x| x.get("code"))
             == Some(&async_graphql::Value::from(ErrorCode::Internal.as_str()))
     };
+    let over_budget = |e: &async_graphql::ServerError| {
+        e.extensions.as_ref().and_then(|x| x.get("limit"))
+            == Some(&async_graphql::Value::from("budget"))
+    };
     if refused_whole && response.errors.iter().any(internal) {
         StatusCode::INTERNAL_SERVER_ERROR
+    } else if refused_whole && response.errors.iter().any(over_budget) {
+        // The caller's budget, not its request: the same request later works.
+        StatusCode::TOO_MANY_REQUESTS
     } else if refused_whole && response.errors.iter().all(|e| e.path.is_empty()) {
         StatusCode::BAD_REQUEST
     } else {

@@ -19,6 +19,7 @@ use crate::auth::introspection::Introspector;
 use crate::auth::jwks::{KeySet, RemoteKeys};
 use crate::auth::session::SessionStore;
 use crate::auth::{AgencyKeys, AgencyVerifier, Authenticator, TokenValidator};
+use crate::cache::budget::Budget;
 use crate::cache::versions::Versions;
 use crate::cache::Cache;
 use crate::config::Config;
@@ -121,6 +122,7 @@ pub async fn build_state(
     let persisted = Arc::new(PersistedQueries::new(
         &config.persisted_queries,
         cache.clone(),
+        config.cache.timeout_ms,
     )?);
     let services = Arc::new(Services {
         db,
@@ -134,6 +136,13 @@ pub async fn build_state(
         resolver_span_threshold: config.telemetry.resolver_span_threshold_ms,
         metrics,
         upstreams,
+        cost_budget: Budget::new(
+            cache.clone(),
+            "cost",
+            config.limits.cost_per_minute,
+            std::time::Duration::from_secs(60),
+            config.cache.timeout_ms,
+        ),
     });
     let dev_issuer = match keys {
         KeySource::Dev(issuer) | KeySource::DevAndJwks(issuer) => Some(issuer),
