@@ -215,14 +215,19 @@ impl DashboardCache {
             Some(None) => {}
             None => return (self.compute(compute).await, self.count(Status::Bypass)),
         }
-        let cell = self
-            .flights
-            .lock()
-            .expect("flights lock poisoned")
-            .entry(key)
-            .or_default()
-            .clone();
-        let answer = cell
+        let flight = Flight {
+            cell: self
+                .flights
+                .lock()
+                .expect("flights lock poisoned")
+                .entry(key)
+                .or_default()
+                .clone(),
+            flights: &self.flights,
+            key,
+        };
+        let answer = flight
+            .cell
             .get_or_init(|| async {
                 // Another flight may have stored it between our miss and now.
                 if let Some(Some(bytes)) = self.timed(self.cache.get(&cache_key)).await {
@@ -243,12 +248,7 @@ impl DashboardCache {
             })
             .await
             .clone();
-        {
-            let mut flights = self.flights.lock().expect("flights lock poisoned");
-            if flights.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
-                flights.remove(&key);
-            }
-        }
+        drop(flight);
         (answer, self.count(Status::Miss))
     }
 
@@ -300,6 +300,30 @@ fn reads(dashboard: &str) -> Vec<Domain> {
         "spinningAround" => vec![Interventions, Steps, Cases, Participants, Consents],
         "skillsNeeds" => vec![Slots, Steps, Allocation],
         _ => Domain::ALL.to_vec(),
+    }
+}
+
+/// One caller's part in a single flight. Dropped when the caller has its
+/// answer or goes away (a client that disconnects cancels its request):
+/// the flight leaves the map once it is done or its last caller has gone,
+/// so flights abandoned before they finished do not pile up in memory.
+struct Flight<'a> {
+    flights: &'a Mutex<HashMap<[u8; 32], Arc<OnceCell<Answer>>>>,
+    key: [u8; 32],
+    cell: Arc<OnceCell<Answer>>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        let ours = flights
+            .get(&self.key)
+            .is_some_and(|c| Arc::ptr_eq(c, &self.cell));
+        // The map holds one reference and this caller another: none else waits.
+        let last = Arc::strong_count(&self.cell) <= 2;
+        if ours && (self.cell.initialized() || last) {
+            flights.remove(&self.key);
+        }
     }
 }
 
@@ -521,6 +545,38 @@ mod tests {
             None,
         );
         assert_ne!(a, b);
+    }
+
+    #[tokio::test]
+    async fn a_flight_abandoned_by_its_callers_leaves_no_entry() {
+        let cache: Arc<dyn Cache> = Arc::new(crate::cache::memory::MemoryCache::default());
+        let dashboards = DashboardCache::new(
+            cache.clone(),
+            Versions::new(cache, Duration::from_secs(1)),
+            Duration::from_secs(60),
+            Duration::from_secs(1),
+            Arc::new(Metrics::new()),
+        );
+        for year in 0..50 {
+            let plan = DashboardCache::plan(&Request::new(format!(
+                "{{ dashboard {{ caseFlow(year: {}) {{ year }} }} }}",
+                2000 + year
+            )))
+            .expect("a dashboard query");
+            let scope = Scope {
+                agency: "finsam".into(),
+                roles: vec!["analyst".into()],
+                policy_version: "p".into(),
+                today: chrono::NaiveDate::from_ymd_opt(2026, 12, 8).expect("date"),
+            };
+            // The client goes away while the answer is computed.
+            let serving = dashboards.serve(plan, scope, || std::future::pending::<Answer>());
+            assert!(tokio::time::timeout(Duration::from_millis(5), serving)
+                .await
+                .is_err());
+        }
+        let left = dashboards.flights.lock().expect("lock").len();
+        assert_eq!(left, 0, "{left} abandoned flights kept");
     }
 
     #[test]
