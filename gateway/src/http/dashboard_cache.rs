@@ -570,7 +570,7 @@ mod tests {
                 today: chrono::NaiveDate::from_ymd_opt(2026, 12, 8).expect("date"),
             };
             // The client goes away while the answer is computed.
-            let serving = dashboards.serve(plan, scope, || std::future::pending::<Answer>());
+            let serving = dashboards.serve(plan, scope, std::future::pending::<Answer>);
             assert!(tokio::time::timeout(Duration::from_millis(5), serving)
                 .await
                 .is_err());
