@@ -478,3 +478,30 @@ async fn app_with_breakable_cache() -> (TestApp, Outage) {
         }
     }
 }
+
+/// Windows are the calendar's: arbitrary dates (two windows a day apart
+/// differ by one day's people) are not accepted.
+#[tokio::test]
+async fn spinning_around_counts_calendar_periods_only() {
+    let app = TestApp::start().await;
+    let analyst = app.token("finsam", "analyst", "an-1");
+    let a = app
+        .graphql(
+            Some(&analyst),
+            r#"{ dashboard { spinningAround(from: "2026-01-01", to: "2026-06-30") { spinning { value } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 400, "{:#}", a.body);
+    let a = app
+        .graphql(
+            Some(&analyst),
+            "{ dashboard { spinningAround(period: {kind: TERTIAL, number: 1}) { from to spinning { value suppressed } } } }",
+            json!({}),
+        )
+        .await;
+    let s = &a.ok()["dashboard"]["spinningAround"];
+    let y = year();
+    assert_eq!(s["from"], format!("{y}-01-01"));
+    assert_eq!(s["to"], format!("{y}-04-30"));
+}

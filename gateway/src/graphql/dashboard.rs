@@ -4,7 +4,7 @@
 //! cached per visibility scope by the HTTP layer (`crate::http::dashboard_cache`).
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 
 use super::context::rc;
 use super::enums::PlacementKind;
@@ -59,6 +59,18 @@ fn threshold(ctx: &Context<'_>) -> i64 {
     rc(ctx).services.dashboards.suppression_threshold
 }
 
+/// The calendar period asked for (default: the current year).
+fn calendar_period(ctx: &Context<'_>, period: Option<PeriodInput>) -> Result<Period, ApiError> {
+    let p = period.unwrap_or_default();
+    let kind = match p.kind.unwrap_or(PeriodKind::Year) {
+        PeriodKind::Month => Kind::Month,
+        PeriodKind::Tertial => Kind::Tertial,
+        PeriodKind::Year => Kind::Year,
+    };
+    let year = p.year.unwrap_or_else(|| rc(ctx).today().year());
+    Period::new(kind, year, p.number, "period")
+}
+
 fn year_or_current(ctx: &Context<'_>, year: Option<i32>) -> Result<i32, ApiError> {
     check_year(year.unwrap_or_else(|| rc(ctx).today().year()), "year")
 }
@@ -82,14 +94,7 @@ impl Dashboard {
             (Some(p), None) => Subject::Project(input::id("project", &p)?),
             (None, None) => Subject::All,
         };
-        let p = period.unwrap_or_default();
-        let kind = match p.kind.unwrap_or(PeriodKind::Year) {
-            PeriodKind::Month => Kind::Month,
-            PeriodKind::Tertial => Kind::Tertial,
-            PeriodKind::Year => Kind::Year,
-        };
-        let year = p.year.unwrap_or_else(|| r.today().year());
-        let period = Period::new(kind, year, p.number, "period")?;
+        let period = calendar_period(ctx, period)?;
         Ok(overview::compute(r.db(), subject, period, r.today(), threshold(ctx)).await?)
     }
 
@@ -113,28 +118,24 @@ impl Dashboard {
         Ok(flow::compute(r.db(), year, r.today(), threshold(ctx)).await?)
     }
 
-    /// People with `minInterventions` or more interventions in the window
-    /// (default: the last 12 months) and neither a step up nor an outcome.
+    /// People with `minInterventions` or more interventions in a calendar
+    /// period (default: the current year) and neither a step up nor an
+    /// outcome in it. Periods are the calendar's (a month, a tertial, a
+    /// year), never arbitrary dates: two windows a day apart could be
+    /// differenced into one person's count.
     #[graphql(complexity = "DASHBOARD_COST + child_complexity")]
     async fn spinning_around(
         &self,
         ctx: &Context<'_>,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
+        period: Option<PeriodInput>,
         #[graphql(default = 3)] min_interventions: i32,
     ) -> Result<SpinningAround> {
         let r = rc(ctx);
-        let to = to.unwrap_or_else(|| r.today());
-        let from = match from {
-            Some(f) => f,
-            None => to
-                .checked_sub_months(Months::new(12))
-                .ok_or_else(|| ApiError::bad_input("to", "out of range"))?,
-        };
+        let period = calendar_period(ctx, period)?;
         Ok(spinning::compute(
             r.db(),
-            from,
-            to,
+            period.start,
+            period.end,
             min_interventions,
             r.today(),
             threshold(ctx),
