@@ -413,6 +413,23 @@ impl TestApp {
         self.post_to(addr, token, &body).await
     }
 
+    /// The audit events an auditor finds for `filter` (an
+    /// `AuditEventFilterInput`): operation, decision and fields of each.
+    pub async fn audit_events(&self, filter: Value) -> Vec<Value> {
+        let auditor = self.token("audit", "auditor", "dpo");
+        let a = self
+            .graphql(
+                Some(&auditor),
+                "query($f: AuditEventFilterInput) { auditEvents(filter: $f) { nodes { agency subject operation decision fields } } }",
+                json!({ "f": filter }),
+            )
+            .await;
+        a.ok()["auditEvents"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Fills the database with `participants` synthetic people (deterministic
     /// for `seed` and today's date) through the real generator.
     pub async fn seed(&self, participants: usize, seed: u64) -> seed::SeedReport {

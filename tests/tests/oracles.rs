@@ -23,20 +23,9 @@ async fn open_case(app: &TestApp, token: &str, n: u32) -> Value {
         .clone()
 }
 
-/// The audit events of `agency`, newest first, as the auditor sees them.
+/// The audit events of `agency`, as the auditor sees them.
 async fn audit_of(app: &TestApp, agency: &str) -> Vec<Value> {
-    let auditor = app.token("audit", "auditor", "dpo");
-    let a = app
-        .graphql(
-            Some(&auditor),
-            "query($a: String!) { auditEvents(filter: {agency: $a}) { nodes { operation decision fields } } }",
-            json!({"a": agency}),
-        )
-        .await;
-    a.ok()["auditEvents"]["nodes"]
-        .as_array()
-        .expect("events")
-        .clone()
+    app.audit_events(json!({ "agency": agency })).await
 }
 
 fn has_event(events: &[Value], decision: &str, field: &str) -> bool {
