@@ -216,18 +216,19 @@ impl DashboardCache {
             None => return (self.compute(compute).await, self.count(Status::Bypass)),
         }
         let flight = Flight {
-            cell: self
-                .flights
-                .lock()
-                .expect("flights lock poisoned")
-                .entry(key)
-                .or_default()
-                .clone(),
+            cell: Some(
+                self.flights
+                    .lock()
+                    .expect("flights lock poisoned")
+                    .entry(key)
+                    .or_default()
+                    .clone(),
+            ),
             flights: &self.flights,
             key,
         };
         let answer = flight
-            .cell
+            .cell()
             .get_or_init(|| async {
                 // Another flight may have stored it between our miss and now.
                 if let Some(Some(bytes)) = self.timed(self.cache.get(&cache_key)).await {
@@ -310,18 +311,36 @@ fn reads(dashboard: &str) -> Vec<Domain> {
 struct Flight<'a> {
     flights: &'a Mutex<HashMap<[u8; 32], Arc<OnceCell<Answer>>>>,
     key: [u8; 32],
-    cell: Arc<OnceCell<Answer>>,
+    /// Always `Some` until dropped: taken in `drop`, under the lock, so
+    /// that two callers leaving at once cannot both count the other.
+    cell: Option<Arc<OnceCell<Answer>>>,
+}
+
+impl Flight<'_> {
+    fn cell(&self) -> &OnceCell<Answer> {
+        self.cell
+            .as_deref()
+            .expect("a flight holds its cell until dropped")
+    }
 }
 
 impl Drop for Flight<'_> {
     fn drop(&mut self) {
+        let Some(cell) = self.cell.take() else {
+            return;
+        };
         let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
         let ours = flights
             .get(&self.key)
-            .is_some_and(|c| Arc::ptr_eq(c, &self.cell));
-        // The map holds one reference and this caller another: none else waits.
-        let last = Arc::strong_count(&self.cell) <= 2;
-        if ours && (self.cell.initialized() || last) {
+            .is_some_and(|c| Arc::ptr_eq(c, &cell));
+        let done = cell.initialized();
+        // Every caller's reference is taken and dropped under this lock, so
+        // the count is exact: one left means only the map holds it.
+        drop(cell);
+        let last = flights
+            .get(&self.key)
+            .is_some_and(|c| Arc::strong_count(c) == 1);
+        if ours && (done || last) {
             flights.remove(&self.key);
         }
     }
@@ -408,7 +427,7 @@ fn write_set(
                 .node
                 .clone()
                 .into_const_with(|n| value_of(&n).ok_or(()));
-            let _ = write!(d, "({}:{})", name.node, value.ok()?);
+            let _ = write!(d, "({}:{})", name.node, bounded(value.ok()?)?);
         }
         Some(d)
     };
@@ -427,7 +446,7 @@ fn write_set(
                         .clone()
                         .into_const_with(|n| value_of(&n).ok_or(()))
                         .ok()?;
-                    let _ = write!(out, "({}:{})", name.node, value);
+                    let _ = write!(out, "({}:{})", name.node, bounded(value)?);
                 }
                 for d in &f.directives {
                     out.push_str(&constant(&d.node)?);
@@ -462,10 +481,24 @@ fn write_set(
                 )?;
             }
         }
+        // Checked after every selection, not only on entering a set: a
+        // flat list of aliases repeating one large variable must stop too.
+        if out.len() > MAX_CANONICAL {
+            return None;
+        }
         out.push(' ');
     }
     out.push('}');
     Some(())
+}
+
+/// Longest argument value written into a key; a longer one (a megabyte
+/// variable used in every alias) is not cached by.
+const MAX_VALUE: usize = 4 * 1024;
+
+fn bounded(value: Value) -> Option<String> {
+    let text = value.to_string();
+    (text.len() <= MAX_VALUE).then_some(text)
 }
 
 #[cfg(test)]
@@ -577,6 +610,20 @@ mod tests {
         }
         let left = dashboards.flights.lock().expect("lock").len();
         assert_eq!(left, 0, "{left} abandoned flights kept");
+    }
+
+    #[test]
+    fn a_large_variable_repeated_in_every_alias_is_not_written_out() {
+        let aliases: String = (0..2000)
+            .map(|i| format!("a{i}: caseFlow(year: $v) {{ year }} "))
+            .collect();
+        let q = format!("query($v: Int) {{ dashboard {{ {aliases} }} }}");
+        let big = serde_json::json!({ "v": "x".repeat(1 << 20) });
+        let started = std::time::Instant::now();
+        assert_eq!(doc_of(&q, big, None), None);
+        let small = serde_json::json!({ "v": "x".repeat(100) });
+        assert_eq!(doc_of(&q, small, None), None, "past MAX_CANONICAL");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]
