@@ -35,6 +35,16 @@ pub struct Model {
     pub target_groups: String,
     pub education_level: EducationLevel,
     pub income_source: IncomeSource,
+    /// Whose registration this is: the agency that opened the case (for
+    /// cases from before, the person's first registrar). Its
+    /// consent-classified fields are that agency's information.
+    pub registered_by_agency_id: Option<Uuid>,
+    /// The unit that entered it: it alone sees a protected identity here.
+    pub registered_unit_id: Option<Uuid>,
+    /// Skyddade personuppgifter, as far as this case knows: set by its
+    /// opener, or raised since by anyone who registered the person as
+    /// protected; never lowered.
+    pub protected_identity: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// Optimistic-concurrency version, starts at 1.

@@ -3,8 +3,14 @@
 //! learns through its case is what it entered, not what another agency
 //! registered about the person in another collaboration.
 //!
-//! Existing cases take the participant row's values: that is what each of
-//! them showed until now. One column per statement, each with a default:
+//! With it, whose registration it is (the agency and unit that entered
+//! it: the unit alone sees a protected identity) and whether the person is
+//! protected as far as this case knows.
+//!
+//! Existing cases take the participant row's values, owner included: that
+//! is what each of them showed until now, under the same rule (another
+//! agency's case shows the registrar's consent-classified fields only under
+//! the registrar's consent). One column per statement, each with a default:
 //! SQLite adds columns one at a time and a NOT NULL column needs a default.
 
 use sea_orm_migration::prelude::*;
@@ -25,6 +31,19 @@ const COLUMNS: [(SharedCase, Participant, &str); 6] = [
     (SharedCase::IncomeSource, Participant::IncomeSource, "other"),
 ];
 
+/// Whose registration, and its protection: from the participant row.
+const OWNERSHIP: [(SharedCase, Participant); 3] = [
+    (
+        SharedCase::RegisteredByAgencyId,
+        Participant::RegisteredByAgencyId,
+    ),
+    (SharedCase::RegisteredUnitId, Participant::OwningUnitId),
+    (
+        SharedCase::ProtectedIdentity,
+        Participant::ProtectedIdentity,
+    ),
+];
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -38,9 +57,33 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        for def in [
+            ColumnDef::new(SharedCase::RegisteredByAgencyId)
+                .uuid()
+                .null()
+                .to_owned(),
+            ColumnDef::new(SharedCase::RegisteredUnitId)
+                .uuid()
+                .null()
+                .to_owned(),
+            ColumnDef::new(SharedCase::ProtectedIdentity)
+                .boolean()
+                .not_null()
+                .default(false)
+                .to_owned(),
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(SharedCase::Table)
+                        .add_column(def)
+                        .to_owned(),
+                )
+                .await?;
+        }
         let mut update = Query::update();
         update.table(SharedCase::Table);
-        for (column, from, _) in COLUMNS {
+        for (column, from) in COLUMNS.iter().map(|(c, f, _)| (*c, *f)).chain(OWNERSHIP) {
             let value = Query::select()
                 .column((Participant::Table, from))
                 .from(Participant::Table)
@@ -58,7 +101,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (column, _, _) in COLUMNS {
+        let all = COLUMNS
+            .iter()
+            .map(|(c, _, _)| *c)
+            .chain(OWNERSHIP.iter().map(|(c, _)| *c));
+        for column in all {
             manager
                 .alter_table(
                     Table::alter()
@@ -82,6 +129,9 @@ enum SharedCase {
     TargetGroups,
     EducationLevel,
     IncomeSource,
+    RegisteredByAgencyId,
+    RegisteredUnitId,
+    ProtectedIdentity,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -94,4 +144,7 @@ enum Participant {
     TargetGroups,
     EducationLevel,
     IncomeSource,
+    RegisteredByAgencyId,
+    OwningUnitId,
+    ProtectedIdentity,
 }

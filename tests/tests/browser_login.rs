@@ -122,7 +122,10 @@ fn login_cookie(headers: &HeaderMap) -> Option<String> {
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{LOGIN_COOKIE}=")))
+        .find(|v| {
+            v.starts_with(&format!("{LOGIN_COOKIE}="))
+                || v.starts_with(&format!("__Host-{LOGIN_COOKIE}="))
+        })
         .and_then(|v| v.split(';').next())
         .map(str::to_string)
 }

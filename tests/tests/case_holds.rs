@@ -268,17 +268,51 @@ async fn protected_identity_is_raised_by_anyone_and_never_lowered() {
         false
     );
     // AF learns of the protection and says so: raised for everyone.
+    let af_agency = gateway::sources::db::agency::by_code(&app.db, "af")
+        .await
+        .expect("query")
+        .expect("af");
+    let now = chrono::Utc::now();
+    entities::org_unit::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        agency_id: Set(af_agency.id),
+        parent_id: Set(None),
+        code: Set("af-malmo".into()),
+        name: Set("AF Malmö".into()),
+        kind: Set(entities::enums::OrgUnitKind::Unit),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&app.db)
+    .await
+    .expect("unit");
     let af = app.token_in_unit("af", "officer", "af-1", "af-malmo");
     let a = app.graphql(Some(&af), q, open(true)).await;
     assert_eq!(a.ok()["openCase"]["participant"]["protectedIdentity"], true);
-    // A later registration that does not know of it does not lower it.
+    // A later registration that does not know of it does not lower it,
+    // and is not told of it either: FK's own case answers as for a new
+    // person (its protection is FK's to set), while the others stay raised.
     let fk = app.token("fk", "officer", "fk-1");
     let a = app.graphql(Some(&fk), q, open(false)).await;
     assert_eq!(
         a.data()["openCase"]["participant"]["protectedIdentity"],
-        true,
+        false,
         "{:#}",
         a.body
+    );
+    let a = app
+        .graphql(
+            Some(&af),
+            "{ cases { nodes { participant { protectedIdentity givenName } } } }",
+            json!({}),
+        )
+        .await;
+    let p = &a.data()["cases"]["nodes"][0]["participant"];
+    assert_eq!(p["protectedIdentity"], true, "{:#}", a.body);
+    assert_eq!(
+        p["givenName"], "Skyddad",
+        "the raiser's unit sees its own case"
     );
     let a = app
         .graphql(
@@ -293,4 +327,82 @@ async fn protected_identity_is_raised_by_anyone_and_never_lowered() {
         p["givenName"].is_null(),
         "only the owning unit sees the name"
     );
+}
+
+#[tokio::test]
+async fn a_known_protected_person_is_no_different_to_a_new_one_for_an_opener() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let mut protected = registration(410, "Skyddad", "Norr", &[]);
+    protected["i"]["protectedIdentity"] = json!(true);
+    // Opened by a coach without a unit: a protected person nobody sees.
+    let a = app.graphql(Some(&coach), OPEN_AND_SHOW, protected).await;
+    assert_eq!(
+        a.data()["openCase"]["participant"]["protectedIdentity"],
+        true
+    );
+    let region = app.token("region", "officer", "r-1");
+    let known = app
+        .graphql(
+            Some(&region),
+            OPEN_AND_SHOW,
+            registration(410, "Ny", "Öster", &[]),
+        )
+        .await;
+    let new = app
+        .graphql(
+            Some(&region),
+            OPEN_AND_SHOW,
+            registration(411, "Ny", "Öster", &[]),
+        )
+        .await;
+    assert_eq!(known.body, new.body, "protection told to an opener");
+    // Nor can the region, which sees the person's id in its case, look the
+    // protected person up by number.
+    let by_pnr = "query($p: String!) { participantByPersonnummer(personnummer: $p) { id } }";
+    let a = app
+        .graphql(Some(&coach), by_pnr, json!({"p": test_pnr(410)}))
+        .await;
+    assert_eq!(
+        a.codes(),
+        vec!["NOT_FOUND"],
+        "outside the owning unit: {:#}",
+        a.body
+    );
+}
+
+#[tokio::test]
+async fn an_agency_outside_a_case_is_not_reported_as_holding_records() {
+    let app = TestApp::start().await;
+    let coach = app.token("lund", "coach", "c1");
+    let lunds = open_case(&app, &coach, 412).await;
+    app.graphql(
+        Some(&coach),
+        r#"mutation($id: ID!) { addCaseMember(input: {caseId: $id, agency: "fk", role: "officer"}) { id } }"#,
+        json!({"id": lunds["id"]}),
+    )
+    .await
+    .ok();
+    let fk = app.token("fk", "integrator", "fk-system");
+    app.graphql(
+        Some(&fk),
+        r#"mutation($r: SocialInsuranceRecordInput!) { upsertSocialInsuranceRecord(record: $r) { id } }"#,
+        json!({"r": {"externalId": "FK-H1", "personnummer": test_pnr(412), "benefit": "SICKNESS_BENEFIT", "periodStart": "2026-02-01"}}),
+    )
+    .await
+    .ok();
+    // The region opens its own case: whether FK holds anything about the
+    // person is not the region's case's to tell.
+    let region = app.token("region", "officer", "r-1");
+    let own = open_case(&app, &region, 412).await;
+    let fresh = open_case(&app, &region, 413).await;
+    let q = r#"query($id: ID!) { case(id: $id) { socialInsuranceRecords { id } employmentServiceRecords { id } } }"#;
+    let a = app
+        .graphql(Some(&region), q, json!({"id": own["id"]}))
+        .await;
+    let b = app
+        .graphql(Some(&region), q, json!({"id": fresh["id"]}))
+        .await;
+    assert!(a.codes().is_empty(), "{:#}", a.body);
+    assert_eq!(a.body, b.body);
 }

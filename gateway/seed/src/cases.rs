@@ -276,7 +276,16 @@ fn give_demo_coach_a_caseload(rng: &mut SeedRng, cases: &mut [Case], r: &Referen
 }
 
 /// `shared_case` rows.
-pub(crate) fn rows(ctx: &Ctx, cases: &[Case], people: &[Person]) -> Vec<shared_case::Model> {
+/// Each case carries the person's one registration, owned as the
+/// participant row's is (`registered`: the registrar of each person), and
+/// a protected identity is owned by `owning_unit` as there.
+pub(crate) fn rows(
+    ctx: &Ctx,
+    cases: &[Case],
+    people: &[Person],
+    registered: &[(NaiveDate, Uuid)],
+    owning_unit: Uuid,
+) -> Vec<shared_case::Model> {
     let mut rng = rng::stream(ctx.seed, Stream::CaseRows);
     cases
         .iter()
@@ -304,6 +313,9 @@ pub(crate) fn rows(ctx: &Ctx, cases: &[Case], people: &[Person]) -> Vec<shared_c
                 target_groups: person.groups.codes(),
                 education_level: person.education,
                 income_source: person.income,
+                registered_by_agency_id: Some(registered[c.person as usize].1),
+                registered_unit_id: person.protected.then_some(owning_unit),
+                protected_identity: person.protected,
                 created_at,
                 updated_at,
                 version,

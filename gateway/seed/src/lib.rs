@@ -202,10 +202,11 @@ async fn write_all(
     let people = people::draw(ctx)?;
     let (cases, registered) = cases::draw(ctx, &people, &r);
     let rows = people::rows(ctx, keys, &people, &registered, r.arbetsmarknad);
-    drop(registered);
     sink.write::<Participant>(counts, "participant", rows)
         .await?;
-    sink.write::<SharedCase>(counts, "shared_case", cases::rows(ctx, &cases, &people))
+    let case_rows = cases::rows(ctx, &cases, &people, &registered, r.arbetsmarknad);
+    drop(registered);
+    sink.write::<SharedCase>(counts, "shared_case", case_rows)
         .await?;
     sink.write::<CaseMember>(counts, "case_member", members::rows(ctx, &cases, &r))
         .await?;

@@ -443,6 +443,10 @@ impl CaseMutation {
                 coach_id,
                 opened_on,
                 registration,
+                // The opener's unit owns what it enters, protected or not:
+                // should the person be protected later, it still sees it.
+                registered_unit_id: p.unit_id,
+                protected_identity: input.protected_identity,
             },
         )
         .await?;

@@ -53,9 +53,10 @@ async fn consents_of(
 
 /// Another agency's records are returned only under a consent covering
 /// the type's classification (`EmploymentServiceRecord.*` in the policy),
-/// this case and today. Withheld rows are reported as CONSENT_REQUIRED at
-/// this field's path and in `extensions.redacted`, so "withheld" differs
-/// from "none".
+/// this case and today. Withheld rows of an agency that takes part in the
+/// case are reported as CONSENT_REQUIRED at this field's path and in
+/// `extensions.redacted`, so "withheld" differs from "none" where the
+/// caller may know the agency is involved.
 pub async fn consented_rows<T>(
     ctx: &async_graphql::Context<'_>,
     case: &entities::shared_case::Model,
@@ -80,7 +81,18 @@ pub async fn consented_rows<T>(
                 covers(&consents, owner(row), p.agency_id, c, Some(case.id), today)
             })
     });
-    if !withheld.is_empty() {
+    // Rows of an agency that takes no part in the case are not the case's:
+    // left out without a word, as the upstream path leaves that agency
+    // unasked. Reporting them withheld would tell an agency that opened
+    // its own case that another agency holds records about the person.
+    let mut reported = false;
+    for row in &withheld {
+        if takes_part(ctx, case, owner(row)).await? {
+            reported = true;
+            break;
+        }
+    }
+    if reported {
         r.ledger.withheld_rows(
             ctx,
             type_name,
@@ -93,4 +105,23 @@ pub async fn consented_rows<T>(
         );
     }
     Ok(shown)
+}
+
+/// Does `agency` take part in `case` (its lead, or a member)?
+pub async fn takes_part(
+    ctx: &async_graphql::Context<'_>,
+    case: &entities::shared_case::Model,
+    agency: Uuid,
+) -> async_graphql::Result<bool> {
+    if case.lead_agency_id == agency {
+        return Ok(true);
+    }
+    let members = super::context::rc(ctx)
+        .loaders
+        .case_members
+        .load_one(case.id)
+        .await
+        .map_err(super::context::load_err)?
+        .unwrap_or_default();
+    Ok(members.iter().any(|m| m.agency_id == agency))
 }

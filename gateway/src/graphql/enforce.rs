@@ -331,11 +331,9 @@ async fn row_rule(
             "cannot tell whose data this is".into(),
         ));
     };
-    // Only a named unit owns a protected identity: a caller without a unit
-    // never matches, not even a person registered without one (whom then
-    // nobody sees).
-    let owning_unit = row.owning_unit.filter(|u| p.unit_id == Some(*u));
-    if class == Classification::Identity && row.protected && owning_unit.is_none() {
+    if class == Classification::Identity
+        && !crate::policy::identity::shown(row.protected, row.owning_unit, p.unit_id)
+    {
         return Err(ApiError::ForbiddenField(
             "protected identity: shown only to the owning unit".into(),
         ));

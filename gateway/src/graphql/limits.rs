@@ -171,6 +171,10 @@ pub const CASE_LIST_BOUND: usize = 5;
 /// enrolments, a slot's placements).
 pub const LONG_LIST_BOUND: usize = 100;
 
+/// Rows counted for the association's projects, and for each project's
+/// sub-projects: reference data, a handful each.
+pub const REFERENCE_LIST_BOUND: usize = 10;
+
 /// An unpaginated list's estimated cost: its bound times what each row asks for.
 pub fn list_cost(bound: usize, child_complexity: usize) -> usize {
     bound.saturating_mul(child_complexity).max(1)

@@ -32,10 +32,10 @@ impl Participant {
     ) -> Row<Participant> {
         let tag = RowTag {
             participant: Some(m.id),
-            owner: Some(case.lead_agency_id),
+            owner: case.registered_by_agency_id,
             case: Some(case.id),
-            protected: m.protected_identity,
-            owning_unit: m.owning_unit_id,
+            protected: case.protected_identity,
+            owning_unit: case.registered_unit_id,
         };
         Row::new(Participant { row: m, case }, tag)
     }
@@ -91,7 +91,7 @@ impl Participant {
     }
     /// Skyddade personuppgifter: shown anonymously.
     async fn protected_identity(&self) -> bool {
-        self.row.protected_identity
+        self.case.protected_identity
     }
     /// Generated test data (never leaves demo and test environments).
     async fn synthetic(&self) -> bool {
@@ -139,7 +139,16 @@ impl ParticipantQuery {
         let participant =
             participants::find_visible_by_personnummer(r.db(), &r.services.pii, &r.scope, &pnr)
                 .await?;
-        through_newest_case(ctx, participant).await
+        let found = through_newest_case(ctx, participant).await?;
+        // Searching by the personnummer reads it: where the number is
+        // withheld (a protected identity outside its unit), the search
+        // finds nobody, or aliased guesses compared by `id` recover it.
+        let tag = found.tag();
+        let caller_unit = r.principal()?.unit_id;
+        if !crate::policy::identity::shown(tag.protected, tag.owning_unit, caller_unit) {
+            return Err(ApiError::NotFound("participant").into());
+        }
+        Ok(found)
     }
 }
 

@@ -36,6 +36,9 @@ impl Project {
     async fn period_end(&self) -> NaiveDate {
         self.0.period_end
     }
+    #[graphql(
+        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::REFERENCE_LIST_BOUND, child_complexity)"
+    )]
     async fn sub_projects(&self, ctx: &Context<'_>) -> Result<Vec<SubProject>> {
         children_of(&rc(ctx).loaders.project_sub_projects, self.0.id, SubProject).await
     }
@@ -122,6 +125,9 @@ pub struct ProjectQuery;
 #[Object]
 impl ProjectQuery {
     /// Projects with their sub-projects.
+    #[graphql(
+        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::REFERENCE_LIST_BOUND, child_complexity)"
+    )]
     async fn projects(&self, ctx: &Context<'_>) -> Result<Vec<Project>> {
         let r = rc(ctx);
         r.principal()?;

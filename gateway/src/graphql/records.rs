@@ -195,7 +195,7 @@ async fn with_upstream<C: Contract>(
         if !consented::may_see(ctx, case, type_name, agency.source.agency_id()).await? {
             // An agency that takes no part in the case has nothing for its
             // purpose: not asked, and nothing to report.
-            if !takes_part(ctx, case, agency.source.agency_id()).await? {
+            if !consented::takes_part(ctx, case, agency.source.agency_id()).await? {
                 continue;
             }
             r.ledger.withheld_rows(
@@ -273,18 +273,6 @@ async fn prefetch_from<C: Contract>(
         .await;
         agency.prefetch(subjects.into_iter().flatten().collect());
     }
-}
-
-/// Is `agency` a member of the case?
-async fn takes_part(ctx: &Context<'_>, case: &shared_case::Model, agency: Uuid) -> Result<bool> {
-    let members = rc(ctx)
-        .loaders
-        .case_members
-        .load_one(case.id)
-        .await
-        .map_err(load_err)?
-        .unwrap_or_default();
-    Ok(members.iter().any(|m| m.agency_id == agency))
 }
 
 /// The participant as agencies know them: by personnummer.

@@ -22,6 +22,11 @@ impl<T> Row<T> {
     pub fn new(inner: T, tag: RowTag) -> Self {
         Row { inner, tag }
     }
+
+    /// What the policy decides this row by.
+    pub fn tag(&self) -> &RowTag {
+        &self.tag
+    }
 }
 
 impl<T> std::ops::Deref for Row<T> {

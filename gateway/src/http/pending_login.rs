@@ -37,8 +37,14 @@ use crate::auth::session::{expose, same_secret};
 /// How long a started sign-in may take at the provider.
 pub const PENDING_LOGIN_TTL: Duration = Duration::from_secs(10 * 60);
 
-/// The cookie's name; sent only to `/auth/` paths.
+/// The cookie's name over plain HTTP (the demo, tests); sent only to
+/// `/auth/` paths.
 pub const PENDING_COOKIE: &str = "samverkan_login";
+/// Its name when cookies are `Secure`: the `__Host-` prefix makes browsers
+/// refuse one set by a sibling domain or for a narrower path, so another
+/// site under the same parent domain cannot plant its own pending sign-in
+/// (login CSRF by cookie tossing). Such a cookie must have `Path=/`.
+pub const SECURE_PENDING_COOKIE: &str = "__Host-samverkan_login";
 
 /// Names the derived key's purpose, so it is independent of any other key
 /// derived from the same secret.
@@ -90,9 +96,17 @@ impl PendingSeal {
         }
     }
 
+    fn name(&self) -> &'static str {
+        if self.secure {
+            SECURE_PENDING_COOKIE
+        } else {
+            PENDING_COOKIE
+        }
+    }
+
     fn cookie(&self, value: String, max_age: Duration) -> Cookie<'static> {
-        Cookie::build((PENDING_COOKIE, value))
-            .path("/auth/")
+        Cookie::build((self.name(), value))
+            .path(if self.secure { "/" } else { "/auth/" })
             .http_only(true)
             // Lax, not Strict: the provider's redirect back is a top-level
             // navigation from another site and must carry the cookie.
@@ -127,28 +141,29 @@ impl PendingSeal {
         state: &str,
         now: DateTime<Utc>,
     ) -> Result<PendingLogin, PendingError> {
-        let sealed = headers
+        // Every cookie of that name is tried, not only the first: one
+        // planted beside the browser's own must not hide it.
+        let name = self.name();
+        let pending = headers
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(Cookie::split_parse)
             .filter_map(Result::ok)
-            .find(|c| c.name() == PENDING_COOKIE)
+            .filter(|c| c.name() == name)
+            .filter_map(|c| {
+                let mut jar = CookieJar::new();
+                jar.add_original(c.into_owned());
+                let opened = jar.private(&self.key).get(name)?;
+                serde_json::from_str::<PendingLogin>(opened.value()).ok()
+            })
+            .find(|p| same_secret(p.state.expose_secret().as_bytes(), state.as_bytes()))
             .ok_or(PendingError::Missing)?;
-        let mut jar = CookieJar::new();
-        jar.add_original(sealed.into_owned());
-        let opened = jar
-            .private(&self.key)
-            .get(PENDING_COOKIE)
-            .ok_or(PendingError::Missing)?;
-        let pending = serde_json::from_str::<PendingLogin>(opened.value())
-            .map_err(|_| PendingError::Missing)?;
         let max_age = chrono::Duration::from_std(PENDING_LOGIN_TTL).unwrap_or_default();
         if now - pending.created_at > max_age {
             return Err(PendingError::Missing);
         }
-        let same_state = same_secret(pending.state.expose_secret().as_bytes(), state.as_bytes());
-        if !same_state || pending.agency != agency {
+        if pending.agency != agency {
             return Err(PendingError::Mismatch);
         }
         Ok(pending)
@@ -182,7 +197,8 @@ mod tests {
         let seal = PendingSeal::new(&"lookup-key".into(), true);
         let set = seal.set_cookie(&pending("state-1"));
         assert!(!set.contains("s3cret"), "sealed, not readable: {set}");
-        for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/auth/"] {
+        assert!(set.starts_with("__Host-samverkan_login="), "{set}");
+        for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/;"] {
             assert!(set.contains(attribute), "{attribute} in {set}");
         }
         let headers = request_with(&set);
@@ -193,8 +209,19 @@ mod tests {
 
         assert_eq!(
             seal.open(&headers, "lund", "state-2", now).unwrap_err(),
-            PendingError::Mismatch
+            PendingError::Missing
         );
+        // A planted cookie beside the browser's own does not hide it.
+        let planted = seal.set_cookie(&pending("attackers-state"));
+        let pair = |c: &str| c.split(';').next().expect("pair").to_string();
+        let mut both = HeaderMap::new();
+        both.insert(
+            http::header::COOKIE,
+            format!("{}; {}", pair(&planted), pair(&set))
+                .parse()
+                .expect("header"),
+        );
+        assert!(seal.open(&both, "lund", "state-1", now).is_ok());
         assert_eq!(
             seal.open(&headers, "malmo", "state-1", now).unwrap_err(),
             PendingError::Mismatch

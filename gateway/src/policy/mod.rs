@@ -8,6 +8,7 @@
 pub mod compile;
 pub mod consent;
 pub mod file;
+pub mod identity;
 pub mod store;
 
 pub use compile::{Access, Classification, Policy, PolicyError, SchemaShape};

@@ -169,6 +169,10 @@ pub struct NewCase {
     pub opened_on: NaiveDate,
     /// The person as the opener registers them for this case.
     pub registration: super::participants::Registration,
+    /// The opener's unit: it alone sees the person here if protected.
+    pub registered_unit_id: Option<Uuid>,
+    /// Whether the opener registers the person as protected.
+    pub protected_identity: bool,
 }
 
 /// Opens a case with the lead agency (and the coach, if any) as members.
@@ -191,6 +195,9 @@ pub async fn open(db: &impl ConnectionTrait, n: NewCase) -> ApiResult<shared_cas
         target_groups: Set(entities::enums::join_codes(&n.registration.target_groups)),
         education_level: Set(n.registration.education_level),
         income_source: Set(n.registration.income_source),
+        registered_by_agency_id: Set(Some(n.lead_agency_id)),
+        registered_unit_id: Set(n.registered_unit_id),
+        protected_identity: Set(n.protected_identity),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),

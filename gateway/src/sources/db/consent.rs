@@ -53,7 +53,7 @@ pub fn opener_released_sql(
     let col = |c: consent::Column| Expr::col((consent::Entity, c));
     let registrar = (
         entities::shared_case::Entity,
-        entities::shared_case::Column::LeadAgencyId,
+        entities::shared_case::Column::RegisteredByAgencyId,
     );
     let case = (
         entities::shared_case::Entity,

@@ -85,17 +85,29 @@ pub async fn find_or_create(
     if let Some(existing) = find_by_personnummer(db, keys, pnr).await? {
         // Protected identity is raised by whoever learns of it and never
         // lowered by a later registration: a later caller's `false` says
-        // only that they did not know. Raised, it belongs to the raiser's
-        // unit (the one that knows why).
+        // only that they did not know. Raised for the person (the
+        // statistics count them anonymously) and in every case of theirs,
+        // each of which stays its own unit's to see. The row's version is
+        // left alone: a version past 1 would tell the next opener that
+        // someone else already knew the person.
         if n.protected_identity && !existing.protected_identity {
             participant::Entity::update_many()
                 .col_expr(participant::Column::ProtectedIdentity, true.into())
-                .col_expr(participant::Column::OwningUnitId, n.owning_unit_id.into())
                 .col_expr(
-                    participant::Column::Version,
-                    sea_orm::sea_query::Expr::col(participant::Column::Version).add(1),
+                    participant::Column::OwningUnitId,
+                    existing.owning_unit_id.or(n.owning_unit_id).into(),
                 )
                 .filter(participant::Column::Id.eq(existing.id))
+                .exec(db)
+                .await?;
+        }
+        if n.protected_identity {
+            entities::shared_case::Entity::update_many()
+                .col_expr(
+                    entities::shared_case::Column::ProtectedIdentity,
+                    true.into(),
+                )
+                .filter(entities::shared_case::Column::ParticipantId.eq(existing.id))
                 .exec(db)
                 .await?;
             return participant::Entity::find_by_id(existing.id)
