@@ -231,9 +231,14 @@ async fn an_id_token_or_another_kind_of_jwt_is_never_an_access_token() {
     // Genuine, signed by af's key, addressed to the gateway: yet an ID
     // token (it carries a sign-in's nonce or hashes) proves a sign-in to a
     // client, and whoever holds one must not call the API with it.
-    for claim in ["nonce", "at_hash", "c_hash"] {
+    for (claim, value) in [
+        ("nonce", "x"),
+        ("at_hash", "x"),
+        ("c_hash", "x"),
+        ("token_use", "id"),
+    ] {
         let mut c = claims(AF_ISS);
-        c[claim] = json!("x");
+        c[claim] = json!(value);
         assert_eq!(
             check(&s, &s.af.sign(&c)).await,
             Err(AuthError::NotAnAccessToken),

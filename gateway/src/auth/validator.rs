@@ -42,6 +42,8 @@ fn is_id_token(claims: &serde_json::Value) -> bool {
     ["nonce", "at_hash", "c_hash"]
         .iter()
         .any(|c| claims.get(c).is_some())
+        // Providers that say so in the payload (Cognito's `token_use`).
+        || claims.get("token_use").and_then(|t| t.as_str()) == Some("id")
 }
 
 /// Why a token was refused. The message is safe to return: it never echoes the token.
