@@ -48,7 +48,12 @@ async fn main() {
         (Some(_), None) => "PostgreSQL + in-process cache",
         _ => "SQLite + in-process cache",
     };
-    let app = Arc::new(TestApp::start().await);
+    let app = Arc::new(
+        TestApp::builder()
+            .configure(tests::bench::unmetered)
+            .start()
+            .await,
+    );
     app.seed(participants, 1).await;
     let analyst = app.token("finsam", "analyst", "bench-analyst");
     let vars = json!({});

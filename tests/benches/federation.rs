@@ -62,7 +62,10 @@ async fn main() {
     let requests = env_usize("BENCH_REQUESTS", 300);
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
 
-    let db = TestApp::start().await;
+    let db = TestApp::builder()
+        .configure(tests::bench::unmetered)
+        .start()
+        .await;
     db.seed(participants, 7).await;
     let (db_median, db_p95, db_records) = measure(&db, requests).await;
     println!(

@@ -24,7 +24,10 @@ async fn main() {
     } else {
         "SQLite"
     };
-    let app = TestApp::start().await;
+    let app = TestApp::builder()
+        .configure(tests::bench::unmetered)
+        .start()
+        .await;
     let seeded = Instant::now();
     app.seed(participants, 1).await;
     println!(

@@ -52,7 +52,10 @@ async fn main() {
     } else {
         "SQLite"
     };
-    let app = TestApp::start().await;
+    let app = TestApp::builder()
+        .configure(tests::bench::unmetered)
+        .start()
+        .await;
     app.seed(participants, 1).await;
 
     let mut bare = app.state.clone();

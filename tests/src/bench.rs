@@ -16,3 +16,10 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx]
 }
+
+/// A benchmark is one caller doing the work of many: the per-caller cost
+/// budget (`limits.cost_per_minute`) would throttle it, so benchmarks run
+/// without one.
+pub fn unmetered(config: &mut gateway::config::Config) {
+    config.limits.cost_per_minute = u64::MAX;
+}
