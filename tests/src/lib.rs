@@ -413,6 +413,31 @@ impl TestApp {
         self.post_to(addr, token, &body).await
     }
 
+    /// Adds an organisational unit `code` to `agency` (units decide who
+    /// sees a protected identity; a token names its unit by code).
+    pub async fn create_unit(&self, agency: &str, code: &str) {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        let agency = gateway::sources::db::agency::by_code(&self.db, agency)
+            .await
+            .expect("query")
+            .expect("a demo agency");
+        let now = chrono::Utc::now();
+        entities::org_unit::ActiveModel {
+            id: Set(uuid::Uuid::new_v4()),
+            agency_id: Set(agency.id),
+            parent_id: Set(None),
+            code: Set(code.into()),
+            name: Set(format!("Enhet {code}")),
+            kind: Set(entities::enums::OrgUnitKind::Unit),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        }
+        .insert(&self.db)
+        .await
+        .expect("unit");
+    }
+
     /// The audit events an auditor finds for `filter` (an
     /// `AuditEventFilterInput`): operation, decision and fields of each.
     pub async fn audit_events(&self, filter: Value) -> Vec<Value> {

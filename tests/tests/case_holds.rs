@@ -24,6 +24,17 @@ async fn open_case(app: &TestApp, token: &str, n: u32) -> Value {
         .clone()
 }
 
+/// `agency` joins `case` (as `token`, who is on it).
+async fn add_member(app: &TestApp, token: &str, case: &Value, agency: &str) {
+    app.graphql(
+        Some(token),
+        r#"mutation($id: ID!, $a: String!) { addCaseMember(input: {caseId: $id, agency: $a, role: "officer"}) { id } }"#,
+        json!({"id": case["id"], "a": agency}),
+    )
+    .await
+    .ok();
+}
+
 /// Lund's own collaboration with the person: a consent releasing Lund's
 /// health information to the region (psychiatric care) and an enrolment in
 /// one of Lund's projects. Returns (Lund's case id, the consent's id).
@@ -166,13 +177,7 @@ async fn a_consent_refusal_does_not_count_another_agencys_records() {
     let app = TestApp::start().await;
     let coach = app.token("lund", "coach", "c1");
     let case = open_case(&app, &coach, 403).await;
-    app.graphql(
-        Some(&coach),
-        r#"mutation($id: ID!) { addCaseMember(input: {caseId: $id, agency: "af", role: "officer"}) { id } }"#,
-        json!({"id": case["id"]}),
-    )
-    .await
-    .ok();
+    add_member(&app, &coach, &case, "af").await;
     let af = app.token("af", "integrator", "af-system");
     let rows: Vec<Value> = (0..3)
         .map(|i| json!({"externalId": format!("AF-C{i}"), "personnummer": test_pnr(403), "programme": "Rusta och matcha"}))
@@ -268,25 +273,7 @@ async fn protected_identity_is_raised_by_anyone_and_never_lowered() {
         false
     );
     // AF learns of the protection and says so: raised for everyone.
-    let af_agency = gateway::sources::db::agency::by_code(&app.db, "af")
-        .await
-        .expect("query")
-        .expect("af");
-    let now = chrono::Utc::now();
-    entities::org_unit::ActiveModel {
-        id: Set(uuid::Uuid::new_v4()),
-        agency_id: Set(af_agency.id),
-        parent_id: Set(None),
-        code: Set("af-malmo".into()),
-        name: Set("AF Malmö".into()),
-        kind: Set(entities::enums::OrgUnitKind::Unit),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    }
-    .insert(&app.db)
-    .await
-    .expect("unit");
+    app.create_unit("af", "af-malmo").await;
     let af = app.token_in_unit("af", "officer", "af-1", "af-malmo");
     let a = app.graphql(Some(&af), q, open(true)).await;
     assert_eq!(a.ok()["openCase"]["participant"]["protectedIdentity"], true);
@@ -376,13 +363,7 @@ async fn an_agency_outside_a_case_is_not_reported_as_holding_records() {
     let app = TestApp::start().await;
     let coach = app.token("lund", "coach", "c1");
     let lunds = open_case(&app, &coach, 412).await;
-    app.graphql(
-        Some(&coach),
-        r#"mutation($id: ID!) { addCaseMember(input: {caseId: $id, agency: "fk", role: "officer"}) { id } }"#,
-        json!({"id": lunds["id"]}),
-    )
-    .await
-    .ok();
+    add_member(&app, &coach, &lunds, "fk").await;
     let fk = app.token("fk", "integrator", "fk-system");
     app.graphql(
         Some(&fk),

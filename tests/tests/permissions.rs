@@ -356,28 +356,9 @@ async fn an_integrator_writes_only_its_own_agencys_records() {
 
 #[tokio::test]
 async fn a_protected_identity_is_shown_only_to_the_owning_unit() {
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let app = TestApp::start().await;
-    let lund = gateway::sources::db::agency::by_code(&app.db, "lund")
-        .await
-        .expect("query")
-        .expect("lund");
-    let now = chrono::Utc::now();
     for code in ["skyddad", "annan"] {
-        entities::org_unit::ActiveModel {
-            id: Set(uuid::Uuid::new_v4()),
-            agency_id: Set(lund.id),
-            parent_id: Set(None),
-            code: Set(code.into()),
-            name: Set(format!("Enhet {code}")),
-            kind: Set(entities::enums::OrgUnitKind::Unit),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-        }
-        .insert(&app.db)
-        .await
-        .expect("unit");
+        app.create_unit("lund", code).await;
     }
     let owner = app.token_in_unit("lund", "coach", "c-owner", "skyddad");
     let open = r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id participant { givenName personnummer } } }"#;

@@ -80,17 +80,13 @@ impl Case {
         staff_by_id(ctx, self.0.coach_id).await
     }
     /// Agencies and staff taking part.
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<CaseMember>> {
         children_of(&rc(ctx).loaders.case_members, self.0.id, CaseMember).await
     }
     /// The consents given in this case (not those of the participant's
     /// other cases: which agencies take part elsewhere is theirs to tell).
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::consent::Consent>>> {
         children_of(
             &rc(ctx).loaders.case_consents,
@@ -100,16 +96,12 @@ impl Case {
         .await
     }
     /// Genomförandeplaner with their goals.
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<super::work::Plan>> {
         children_of(&rc(ctx).loaders.case_plans, self.0.id, super::work::Plan).await
     }
     /// The participant's moves on the step ladder in this case, oldest first.
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn ladder_steps(&self, ctx: &Context<'_>) -> Result<Vec<super::work::StepEntry>> {
         children_of(
             &rc(ctx).loaders.case_steps,
@@ -118,9 +110,7 @@ impl Case {
         )
         .await
     }
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn interventions(&self, ctx: &Context<'_>) -> Result<Vec<super::work::Intervention>> {
         children_of(
             &rc(ctx).loaders.case_interventions,
@@ -129,9 +119,7 @@ impl Case {
         )
         .await
     }
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::placement::Placement>>> {
         children_of(
             &rc(ctx).loaders.case_placements,
@@ -143,9 +131,7 @@ impl Case {
     /// Arbetsförmedlingen's records about the participant (consent
     /// permitting). Null, with UPSTREAM_UNAVAILABLE naming the agency, when
     /// AF's records are read from its API and it gives no answer.
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn employment_service_records(
         &self,
         ctx: &Context<'_>,
@@ -156,9 +142,7 @@ impl Case {
     /// Försäkringskassan's records about the participant (consent
     /// permitting). Null, with UPSTREAM_UNAVAILABLE naming the agency, when
     /// FK's records are read from its API and it gives no answer.
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn social_insurance_records(
         &self,
         ctx: &Context<'_>,
@@ -168,9 +152,7 @@ impl Case {
     }
     /// The participant's project enrolments (IRIS/USB, Kompetenstrappan,
     /// Insam...) made in this case.
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::project::Enrolment>>> {
         children_of(
             &rc(ctx).loaders.case_enrolments,
@@ -179,9 +161,7 @@ impl Case {
         )
         .await
     }
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn follow_ups(&self, ctx: &Context<'_>) -> Result<Vec<super::work::FollowUp>> {
         children_of(
             &rc(ctx).loaders.case_follow_ups,

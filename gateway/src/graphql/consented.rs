@@ -85,14 +85,8 @@ pub async fn consented_rows<T>(
     // left out without a word, as the upstream path leaves that agency
     // unasked. Reporting them withheld would tell an agency that opened
     // its own case that another agency holds records about the person.
-    let mut reported = false;
-    for row in &withheld {
-        if takes_part(ctx, case, owner(row)).await? {
-            reported = true;
-            break;
-        }
-    }
-    if reported {
+    let taking_part = agencies_of(ctx, case).await?;
+    if withheld.iter().any(|row| taking_part.contains(&owner(row))) {
         r.ledger.withheld_rows(
             ctx,
             type_name,
@@ -113,9 +107,15 @@ pub async fn takes_part(
     case: &entities::shared_case::Model,
     agency: Uuid,
 ) -> async_graphql::Result<bool> {
-    if case.lead_agency_id == agency {
-        return Ok(true);
-    }
+    Ok(agencies_of(ctx, case).await?.contains(&agency))
+}
+
+/// The agencies taking part in `case`: its lead and its members' (through
+/// the request's loader, one statement for the whole page).
+async fn agencies_of(
+    ctx: &async_graphql::Context<'_>,
+    case: &entities::shared_case::Model,
+) -> async_graphql::Result<Vec<Uuid>> {
     let members = super::context::rc(ctx)
         .loaders
         .case_members
@@ -123,5 +123,7 @@ pub async fn takes_part(
         .await
         .map_err(super::context::load_err)?
         .unwrap_or_default();
-    Ok(members.iter().any(|m| m.agency_id == agency))
+    Ok(std::iter::once(case.lead_agency_id)
+        .chain(members.iter().map(|m| m.agency_id))
+        .collect())
 }

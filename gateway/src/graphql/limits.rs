@@ -180,6 +180,22 @@ pub fn list_cost(bound: usize, child_complexity: usize) -> usize {
     bound.saturating_mul(child_complexity).max(1)
 }
 
+/// [`list_cost`] of a list a case, plan or person holds (the schema's
+/// `complexity` attributes name these, one per bound).
+pub fn case_list_cost(child_complexity: usize) -> usize {
+    list_cost(CASE_LIST_BOUND, child_complexity)
+}
+
+/// [`list_cost`] of a list that grows with the service.
+pub fn long_list_cost(child_complexity: usize) -> usize {
+    list_cost(LONG_LIST_BOUND, child_complexity)
+}
+
+/// [`list_cost`] of the projects and their sub-projects.
+pub fn reference_list_cost(child_complexity: usize) -> usize {
+    list_cost(REFERENCE_LIST_BOUND, child_complexity)
+}
+
 /// A page's estimated cost: its items times what each item asks for
 /// (`first` as given; the default page size when absent).
 pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {

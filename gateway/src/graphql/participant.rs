@@ -98,9 +98,7 @@ impl Participant {
         self.row.synthetic
     }
     /// The participant's cases within your scope.
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<Row<super::case::Case>>> {
         children_of(
             &rc(ctx).loaders.participant_cases,

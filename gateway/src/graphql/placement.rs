@@ -64,9 +64,7 @@ impl PlacementSlot {
         self.0.capacity
     }
     /// Placements in this slot whose case is in your scope.
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::LONG_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::long_list_cost(child_complexity)")]
     async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<Row<Placement>>> {
         children_of(&rc(ctx).loaders.slot_placements, self.0.id, Placement::row).await
     }

@@ -36,9 +36,7 @@ impl Project {
     async fn period_end(&self) -> NaiveDate {
         self.0.period_end
     }
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::REFERENCE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::reference_list_cost(child_complexity)")]
     async fn sub_projects(&self, ctx: &Context<'_>) -> Result<Vec<SubProject>> {
         children_of(&rc(ctx).loaders.project_sub_projects, self.0.id, SubProject).await
     }
@@ -70,9 +68,7 @@ impl SubProject {
         self.0.planned_participants
     }
     /// Enrolments of participants whose cases are in your scope.
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::LONG_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::long_list_cost(child_complexity)")]
     async fn enrolments(&self, ctx: &Context<'_>) -> Result<Vec<Row<Enrolment>>> {
         children_of(
             &rc(ctx).loaders.sub_project_enrolments,
@@ -125,9 +121,7 @@ pub struct ProjectQuery;
 #[Object]
 impl ProjectQuery {
     /// Projects with their sub-projects.
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::REFERENCE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::reference_list_cost(child_complexity)")]
     async fn projects(&self, ctx: &Context<'_>) -> Result<Vec<Project>> {
         let r = rc(ctx);
         r.principal()?;

@@ -33,9 +33,7 @@ impl Plan {
         self.0.status.into()
     }
     /// Goals and sub-goals (a sub-goal names its parent).
-    #[graphql(
-        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::CASE_LIST_BOUND, child_complexity)"
-    )]
+    #[graphql(complexity = "crate::graphql::limits::case_list_cost(child_complexity)")]
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         children_of(&rc(ctx).loaders.plan_goals, self.0.id, Goal).await
     }

@@ -23,9 +23,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::parser::types::{
-    ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
+    Directive, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
 };
+use async_graphql::parser::Positioned;
 use async_graphql::{Name, Request, Value, Variables};
+use async_graphql_value::Value as GqlValue;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
@@ -420,16 +422,23 @@ fn write_set(
     if depth > MAX_CANONICAL_DEPTH || out.len() > MAX_CANONICAL {
         return None;
     }
-    let constant = |v: &async_graphql::parser::types::Directive| -> Option<String> {
-        let mut d = format!("@{}", v.name.node);
-        for (name, value) in &v.arguments {
+    let arguments = |args: &[(Positioned<Name>, Positioned<GqlValue>)], out: &mut String| {
+        for (name, value) in args {
             let value = value
                 .node
                 .clone()
-                .into_const_with(|n| value_of(&n).ok_or(()));
-            let _ = write!(d, "({}:{})", name.node, bounded(value.ok()?)?);
+                .into_const_with(|n| value_of(&n).ok_or(()))
+                .ok()?;
+            let _ = write!(out, "({}:{})", name.node, bounded(value)?);
         }
-        Some(d)
+        Some(())
+    };
+    let directives = |ds: &[Positioned<Directive>], out: &mut String| {
+        for d in ds {
+            let _ = write!(out, "@{}", d.node.name.node);
+            arguments(&d.node.arguments, out)?;
+        }
+        Some(())
     };
     out.push('{');
     for item in &set.items {
@@ -440,17 +449,8 @@ fn write_set(
                     let _ = write!(out, "{}:", alias.node);
                 }
                 out.push_str(&f.name.node);
-                for (name, value) in &f.arguments {
-                    let value = value
-                        .node
-                        .clone()
-                        .into_const_with(|n| value_of(&n).ok_or(()))
-                        .ok()?;
-                    let _ = write!(out, "({}:{})", name.node, bounded(value)?);
-                }
-                for d in &f.directives {
-                    out.push_str(&constant(&d.node)?);
-                }
+                arguments(&f.arguments, out)?;
+                directives(&f.directives, out)?;
                 if !f.selection_set.node.items.is_empty() {
                     write_set(doc, &f.selection_set.node, value_of, out, depth + 1)?;
                 }
@@ -461,17 +461,13 @@ fn write_set(
                 if let Some(on) = &f.type_condition {
                     let _ = write!(out, "on {}", on.node.on.node);
                 }
-                for d in &f.directives {
-                    out.push_str(&constant(&d.node)?);
-                }
+                directives(&f.directives, out)?;
                 write_set(doc, &f.selection_set.node, value_of, out, depth + 1)?;
             }
             Selection::FragmentSpread(spread) => {
                 let fragment = doc.fragments.get(&spread.node.fragment_name.node)?;
                 let _ = write!(out, "...on {}", fragment.node.type_condition.node.on.node);
-                for d in &spread.node.directives {
-                    out.push_str(&constant(&d.node)?);
-                }
+                directives(&spread.node.directives, out)?;
                 write_set(
                     doc,
                     &fragment.node.selection_set.node,
