@@ -103,7 +103,13 @@ pub struct LoginSetupError {
 }
 
 impl BrowserLogin {
-    pub fn new(config: &Config, sessions: SessionStore) -> Result<Self, LoginSetupError> {
+    /// `lookup_key` (`crypto.lookup_key`, which every replica shares) keys
+    /// the sealed pending sign-ins.
+    pub fn new(
+        config: &Config,
+        sessions: SessionStore,
+        lookup_key: &secrecy::SecretString,
+    ) -> Result<Self, LoginSetupError> {
         let mut agencies = HashMap::new();
         for (code, agency) in &config.agencies {
             let Some(login) = &agency.login else {
@@ -148,11 +154,7 @@ impl BrowserLogin {
                 agency: "*".into(),
                 message: format!("HTTP client: {e}"),
             })?;
-        let (_, lookup) = config.crypto.secrets().map_err(|e| LoginSetupError {
-            agency: "*".into(),
-            message: e.to_string(),
-        })?;
-        let seal = PendingSeal::new(&lookup, config.sessions.secure_cookie);
+        let seal = PendingSeal::new(lookup_key, config.sessions.secure_cookie);
         Ok(Self {
             agencies,
             http,

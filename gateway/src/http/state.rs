@@ -101,7 +101,7 @@ pub async fn build_state(
         .map_err(|(agency, message)| BuildError::Agency { agency, message })?;
     let auth = Authenticator::new(validator, agencies, Box::new(StaffTable(db.clone())))
         .with_sessions(sessions.clone());
-    let browser = BrowserLogin::new(config, sessions).map_err(|e| BuildError::Agency {
+    let browser = BrowserLogin::new(config, sessions, &lookup).map_err(|e| BuildError::Agency {
         agency: e.agency,
         message: format!("login: {}", e.message),
     })?;
