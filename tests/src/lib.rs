@@ -413,6 +413,19 @@ impl TestApp {
         self.post_to(addr, token, &body).await
     }
 
+    /// Opens a case as `token` for test person `n` named `given_name`;
+    /// the case's `id` and its participant's `{ id }`.
+    pub async fn open_case(&self, token: &str, n: u32, given_name: &str) -> Value {
+        self.graphql(
+            Some(token),
+            "mutation($i: OpenCaseInput!) { openCase(input: $i) { id participant { id } } }",
+            json!({"i": {"personnummer": test_pnr(n), "givenName": given_name, "familyName": "Testsson", "district": "Norr"}}),
+        )
+        .await
+        .ok()["openCase"]
+            .clone()
+    }
+
     /// Adds an organisational unit `code` to `agency` (units decide who
     /// sees a protected identity; a token names its unit by code).
     pub async fn create_unit(&self, agency: &str, code: &str) {

@@ -10,18 +10,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{json, Value};
 use tests::{test_pnr, TestApp};
 
-const OPEN_CASE: &str =
-    r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id participant { id } } }"#;
-
 async fn open_case(app: &TestApp, token: &str, n: u32) -> Value {
-    app.graphql(
-        Some(token),
-        OPEN_CASE,
-        json!({"i": {"personnummer": test_pnr(n), "givenName": "Hemlig", "familyName": "Samverkansson", "district": "Öster"}}),
-    )
-    .await
-    .ok()["openCase"]
-        .clone()
+    app.open_case(token, n, "Hemlig").await
 }
 
 /// `agency` joins `case` (as `token`, who is on it).

@@ -7,20 +7,11 @@
 use serde_json::{json, Value};
 use tests::{test_pnr, TestApp};
 
-const OPEN_CASE: &str =
-    r#"mutation($i: OpenCaseInput!) { openCase(input: $i) { id participant { id } } }"#;
 const BY_PNR: &str =
     r#"query Lookup($p: String!) { participantByPersonnummer(personnummer: $p) { id } }"#;
 
 async fn open_case(app: &TestApp, token: &str, n: u32) -> Value {
-    app.graphql(
-        Some(token),
-        OPEN_CASE,
-        json!({"i": {"personnummer": test_pnr(n), "givenName": "Orakel", "familyName": "Frågasson", "district": "Norr"}}),
-    )
-    .await
-    .ok()["openCase"]
-        .clone()
+    app.open_case(token, n, "Orakel").await
 }
 
 /// The audit events of `agency`, as the auditor sees them.
